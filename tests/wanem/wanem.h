@@ -20,7 +20,7 @@
 #define WANEM_MAX_LINKS 256
 #define WANEM_NAME_MAX 32
 #define WANEM_ARP_MAX 16     /* neighbours per link (a site has one ED, maybe a host) */
-#define WANEM_PEND_MAX 64    /* packets per link waiting for an ARP answer */
+#define WANEM_PEND_MAX 256   /* packets per link waiting for an ARP answer */
 #define WANEM_FRAME_MAX 9216 /* jumbo-safe receive buffer */
 #define WANEM_MAX_MS 60000.0 /* upper bound for delay and jitter */
 
