@@ -16,6 +16,7 @@ previous one was killed with SIGKILL (stale prefixes whose owner died).
 import atexit
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -399,6 +400,91 @@ def wanem_cmd(ctl_path, line, timeout=5.0):
                     raise RuntimeError(f"wanem: {line!r}: {ln}")
 
 
+# ---------------------------------------------------------------- raw clients (abuse tests)
+
+_PROBE = r"""
+import json, socket, ssl, sys, time
+host, port, mode, cert, key, ca, payload, timeout = sys.argv[1:9]
+port, timeout, payload = int(port), float(timeout), bytes.fromhex(payload)
+res = {"mode": mode}
+t0 = time.monotonic()
+s = socket.create_connection((host, port), timeout=timeout)
+try:
+    if mode == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.check_hostname = False
+        ctx.load_verify_locations(ca)
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        s = ctx.wrap_socket(s)
+        res["handshake"] = "ok"
+    if payload:
+        s.sendall(payload)
+    # Now wait for the server's verdict: data, an alert, or a close.
+    data = s.recv(65536)
+    res["outcome"] = "eof" if not data else "data"
+    res["data"] = data.hex()
+except ssl.SSLError as e:
+    res["outcome"] = "tls_error"
+    res["error"] = str(e)
+except (ConnectionResetError, BrokenPipeError) as e:
+    res["outcome"] = "reset"
+    res["error"] = str(e)
+except socket.timeout:
+    res["outcome"] = "timeout"
+res["seconds"] = round(time.monotonic() - t0, 3)
+print(json.dumps(res))
+"""
+
+
+def probe(ns, host, port, mode="tcp", cert="", key="", ca="", payload=b"", timeout=30.0):
+    """Connect from namespace ns to host:port, optionally finish a TLS 1.3 handshake
+    with (cert, key) trusting ca, send payload, and report what the server did:
+    {"outcome": "eof"|"reset"|"tls_error"|"data"|"timeout", ...}. A closed connection
+    is eof/reset/tls_error; "timeout" means the server kept it open for `timeout` s."""
+    r = ns.python(_PROBE, host, port, mode, cert, key, ca, payload.hex(), timeout,
+                  timeout=timeout + 60)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+class HeldConnection:
+    """A TCP connection held open from a namespace (slowloris-style abuse): sends
+    `payload` once, then nothing; `closed_by_peer()` tells whether the server closed it."""
+
+    _CODE = r"""
+import socket, sys, select
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+s.sendall(bytes.fromhex(sys.argv[3]))
+print("connected", flush=True)
+r, _, _ = select.select([s, sys.stdin], [], [])
+if s in r:
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    print("closed", flush=True)
+"""
+
+    def __init__(self, bed, ns, host, port, payload=b""):
+        self.proc = ns.popen([PY, "-c", self._CODE, host, str(port), payload.hex()],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        bed._children.append(self.proc)
+        line = self.proc.stdout.readline().strip()
+        if line != "connected":
+            raise RuntimeError(f"held connection to {host}:{port} failed: {line!r}")
+
+    def closed_by_peer(self):
+        return self.proc.poll() is not None
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
 # ---------------------------------------------------------------- multicast helpers
 
 MCAST_RECV = r"""
@@ -585,6 +671,7 @@ def cleanup_stale():
         log(f"removing stale run {fn} (owner {pid} gone)")
         _delete_namespaces(fn)
         _remove_dpdk_runtime(fn)
+        shutil.rmtree(os.path.join("/tmp", f"vprn-e2e-{fn}"), ignore_errors=True)
         try:
             os.unlink(path)
         except OSError:
@@ -637,6 +724,28 @@ def _new_prefix():
         os.close(fd)
         return p
     raise RuntimeError("no free testbed prefix")
+
+
+def _find_connected(doc):
+    """Look for a session state in a status document (field names tolerated)."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            lk = k.lower()
+            if lk in ("connected", "vnoc_connected", "registered") and isinstance(v, bool):
+                return v
+            if ("state" in lk or "session" in lk or "status" in lk) and isinstance(v, str):
+                return v.lower() in ("connected", "established", "up", "registered", "welcomed")
+        for v in doc.values():
+            if isinstance(v, (dict, list)):
+                r = _find_connected(v)
+                if r is not None:
+                    return r
+    if isinstance(doc, list):
+        for v in doc:
+            r = _find_connected(v)
+            if r is not None:
+                return r
+    return None
 
 
 class Testbed:
@@ -913,6 +1022,30 @@ class Testbed:
         want = set(names if names is not None else (s.name for s in self.sites))
         return wait_until(lambda: want <= self.connected_sites(), timeout,
                           what=f"sites {sorted(want)} connected")
+
+    def ed_stop(self, site):
+        """SIGTERM the site's ED and wait for it to exit."""
+        if site.ed is not None:
+            site.ed.stop()
+
+    def ed_connected(self, site):
+        """Whether `vprnctl ed status` says the ED's VNOC session is up (raises when
+        the status document has no recognisable session state)."""
+        st = self.ed_status(site)
+        r = _find_connected(st)
+        if r is None:
+            raise AssertionError(f"no session state in ed status: {st!r}")
+        return r
+
+    REFUSAL = re.compile(r"refus|reject|denied|verif|unknown site|not registered|"
+                         r"certificate", re.I)
+
+    def vnoc_refusals(self):
+        """Refused sessions so far, from the VNOC's log (lines saying why)."""
+        if self.vnoc is None:
+            return 0
+        return sum(1 for ln in self.vnoc.log_text().splitlines()
+                   if self.REFUSAL.search(ln) and not ln.startswith("===="))
 
     # ---- logs and teardown
 
