@@ -51,7 +51,7 @@ enum vnoc_filter {
 };
 
 /** Most sources a membership may list (more is refused as BAD_REQUEST). */
-#define VNOC_MAX_SOURCES 16
+#define VNOC_MAX_SOURCES 32
 
 /** Site names are certificate CNs; longer names are refused at load. */
 #define VNOC_NAME_MAX 64
