@@ -17,6 +17,37 @@
 #include "esp_priv.h"
 
 static const uint8_t zero_block[16];
+/* RFC 4303 section 2.4: the default pad bytes 1, 2, 3, ... */
+static const uint8_t pad_bytes[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+/*
+ * Outer header from the SA's template: only TOS, total length, id (and the
+ * UDP length) vary, so the checksum is the precomputed sum plus those three
+ * words (RFC 1071), instead of summing the header per packet.
+ */
+static inline void outer_write(
+	const struct esp_sa *sa, uint8_t *h, uint8_t tos, uint16_t esp_len, uint16_t id)
+{
+	uint16_t tl = (uint16_t)(sa->outer_len + esp_len);
+	uint32_t sum = sa->hdr_sum + tos + tl + id; /* TOS is the low byte of word 0 */
+	uint16_t v;
+
+	memcpy(h, sa->hdr_tmpl, 16);
+	memcpy(h + 16, sa->hdr_tmpl + 16, 12); /* up to the UDP header's end */
+	h[1] = tos;
+	v = rte_cpu_to_be_16(tl);
+	memcpy(h + 2, &v, 2);
+	v = rte_cpu_to_be_16(id);
+	memcpy(h + 4, &v, 2);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	v = rte_cpu_to_be_16((uint16_t)~sum);
+	memcpy(h + 10, &v, 2);
+	if (sa->outer_len > ESP_IPV4_HDR_MIN) {
+		v = rte_cpu_to_be_16((uint16_t)(ESP_UDP_HDR_LEN + esp_len));
+		memcpy(h + 24, &v, 2);
+	}
+}
 
 /* Pass 1: the inner packet must be a plausible IPv4 packet in one segment. */
 static uint8_t outb_check(const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt_desc *d)
@@ -61,8 +92,7 @@ static uint16_t seq_reserve(struct esp_sa *sa, uint16_t n, uint64_t *first)
 /* Trailer (RFC 4303 section 2.4-2.6): pad bytes 1, 2, 3, ..., pad length, next header. */
 static inline void write_trailer(uint8_t *t, uint32_t pad)
 {
-	for (uint32_t k = 0; k < pad; k++)
-		t[k] = (uint8_t)(k + 1);
+	memcpy(t, pad_bytes, pad);
 	t[pad] = (uint8_t)pad;
 	t[pad + 1] = ESP_NH_IPV4;
 }
@@ -91,11 +121,9 @@ static void outb_build(
 	uint32_t seq_lo = rte_cpu_to_be_32((uint32_t)d->seq);
 	uint32_t seq_hi = rte_cpu_to_be_32((uint32_t)(d->seq >> 32));
 	uint64_t seq_be = rte_cpu_to_be_64(d->seq);
-	struct esp_outer_hdr oh = sa->outer;
 	IMB_JOB *job;
 
-	oh.tos = outer_tos(sa, inner);
-	esp_outer_hdr_write(outer, &oh,
+	outer_write(sa, outer, outer_tos(sa, inner),
 		(uint16_t)(ESP_HDR_LEN + sa->iv_len + d->ct_len + ESP_ICV_LEN), (uint16_t)d->seq);
 	memcpy(esp, &sa->spi_be, 4);
 	memcpy(esp + 4, &seq_lo, 4);
