@@ -90,8 +90,9 @@ struct esp_pkt_desc {
 	uint64_t seq;
 	uint32_t ct_len; /* bytes ciphered (inner + pad + trailer) */
 	uint32_t inner_len;
-	uint32_t off;	/* inbound: ESP header offset from the outer IPv4 header */
-	uint8_t reason; /* 0xff = ok so far */
+	uint32_t off;	 /* inbound: ESP header offset from the outer IPv4 header */
+	uint16_t iv_idx; /* outbound CBC: index of this packet's IV in ctx->iv_ks */
+	uint8_t reason;	 /* 0xff = ok so far */
 	uint8_t status_ok;
 };
 
@@ -111,6 +112,8 @@ struct esp_ctx {
 	struct esp_sa *tmp_sa_ok[ESP_MAX_BURST];
 	struct esp_sa *tmp_sa_bad[ESP_MAX_BURST];
 	uint8_t tmp_reason[ESP_MAX_BURST];
+	/* CBC IVs of one chunk: AES-CTR keystream under the SA's IV key. */
+	alignas(64) uint8_t iv_ks[ESP_MAX_BURST * 16];
 };
 
 /* esp_ctx.c */
