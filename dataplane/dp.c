@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "dataplane/dp_priv.h"
+#include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
 
 #define DP_DEFAULT_MBUFS 8191
@@ -23,7 +24,8 @@
 #define DP_PUNT_RING 1024
 #define DP_INJECT_RING 512
 #define DP_ARP_RING 256
-#define DP_HDR_ROOM 128 /* group mode header mbufs: L2 + IPv4 + UDP, with room */
+/* Group mode header mbufs: headroom + L2 + IPv4 + UDP, rounded up. */
+#define DP_HDR_ROOM (RTE_PKTMBUF_HEADROOM + 64)
 
 static const char *const drop_names[] = {
 #define DP_DROP_NAME(id, name) [DP_DROP_##id] = name,
@@ -186,6 +188,13 @@ struct dp *dp_create(const struct dp_conf *conf)
 		rc = create_qsbr(dp);
 	if (rc == 0)
 		rc = dp_tables_init(dp);
+	for (unsigned int i = 0; rc == 0 && i < dp->n_workers; i++) {
+		/* One IMB_MGR per worker lcore, on its socket. */
+		dp->worker[i].esp =
+			esp_ctx_create((int)rte_lcore_to_socket_id(dp->worker[i].lcore_id));
+		if (dp->worker[i].esp == NULL)
+			rc = errno != 0 ? -errno : -ENOMEM;
+	}
 	if (rc == 0)
 		rc = dp_port_open(
 			&dp->port[DP_PORT_LAN], &conf->lan, dp->n_workers, dp->pool, true);
@@ -256,6 +265,8 @@ void dp_destroy(struct dp *dp)
 		rte_ring_free(dp->inject_ring[p]);
 	}
 	dp_tables_fini(dp);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		esp_ctx_destroy(dp->worker[i].esp);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->hdr_pool);

@@ -86,6 +86,7 @@ enum dp_punt_kind {
 	DP_PUNT_IGMP = 1,	   /**< IGMP from the LAN (membership, queries) */
 	DP_PUNT_SOURCE_ACTIVE = 2, /**< first packets of an unknown group (rate-limited) */
 	DP_PUNT_PROBE = 3,	   /**< decrypted probe / control traffic from a peer */
+	DP_PUNT_SA_EVENT = 4,	   /**< SA lifetime event: the mbuf data is one struct esp_event */
 };
 
 /** One punted packet; the receiver owns `m` and frees it (rte_pktmbuf_free). */
