@@ -179,6 +179,7 @@ struct dp *dp_create(const struct dp_conf *conf)
 	}
 	dp->conf = *conf;
 	dp->n_workers = conf->n_workers;
+	pthread_mutex_init(&dp->cfg_lock, NULL);
 	rc = assign_lcores(dp);
 	if (rc == 0)
 		rc = create_pool(dp, id);
@@ -209,6 +210,7 @@ struct dp *dp_create(const struct dp_conf *conf)
 		errno = -rc;
 		return NULL;
 	}
+	dp_telemetry_attach(dp);
 	return dp;
 }
 
@@ -253,6 +255,7 @@ void dp_destroy(struct dp *dp)
 {
 	if (dp == NULL)
 		return;
+	dp_telemetry_detach(dp);
 	dp_stop(dp);
 	dp_port_close(&dp->port[DP_PORT_LAN]);
 	dp_port_close(&dp->port[DP_PORT_WAN]);
@@ -270,6 +273,7 @@ void dp_destroy(struct dp *dp)
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->hdr_pool);
+	pthread_mutex_destroy(&dp->cfg_lock);
 	rte_free(dp);
 }
 

@@ -58,6 +58,14 @@ void dp_arp_input(struct dp_worker *w, unsigned int port, struct rte_mbuf *m, ui
 /* cfg.c: WAN next hop towards an overlay neighbour (gateway or on-link). */
 uint32_t dp_next_hop(const struct dp *dp, uint32_t addr);
 
+/* telemetry.c: show this data plane in /vprn/... commands. */
+void dp_telemetry_attach(struct dp *dp);
+void dp_telemetry_detach(struct dp *dp);
+
+/* cfg.c / arp.c helpers for info.c (caller holds dp->cfg_lock). */
+void dp_group_stats_locked(struct dp *dp, uint16_t slot, struct dp_group_stats *st);
+int dp_arp_lookup(struct dp *dp, uint32_t ip, uint8_t mac[6]);
+
 /* cfg.c: control-side configuration and the published tables. */
 int dp_tables_init(struct dp *dp);
 void dp_tables_fini(struct dp *dp);

@@ -17,6 +17,11 @@
 
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
@@ -537,6 +542,80 @@ static void test_no_leak_many(void **state)
 	/* teardown checks the pools */
 }
 
+static void test_info_lists(void **state)
+{
+	const unsigned int peers[] = { 0, 2 };
+	struct dp_nbr_info ni[8];
+	struct dp_group_info gi[4];
+	struct dp_sa_info si[16];
+	uint8_t mac[6];
+	int n;
+
+	(void)state;
+	set_group(DP_SA_GROUP, 7, true, 2, peers);
+	n = dp_neighbours_list(dp, ni, 8);
+	assert_int_equal(n, N_PEERS);
+	for (int i = 0; i < n; i++) {
+		int p = peer_of(ni[i].addr);
+
+		assert_true(p >= 0);
+		peer_mac((unsigned int)p, mac);
+		assert_true(ni[i].resolved);
+		assert_true(ni[i].has_sa);
+		assert_int_equal(ni[i].next_hop, ni[i].addr);
+		assert_memory_equal(ni[i].mac, mac, 6);
+	}
+	assert_int_equal(dp_groups_list(dp, gi, 4), 1);
+	assert_int_equal(gi[0].group, GROUP);
+	assert_int_equal(gi[0].mode, DP_SA_GROUP);
+	assert_int_equal(gi[0].tree_version, 7);
+	assert_int_equal(gi[0].n_nbrs, 2);
+	assert_int_equal(gi[0].nbrs[1], PEER(2));
+	/* 4 pairwise inbound + 1 group inbound + 4 pairwise outbound + 1 group outbound. */
+	n = dp_sas_list(dp, si, 16);
+	assert_int_equal(n, 10);
+	assert_int_equal(dp_sas_list(dp, si, 2), 10); /* count even when truncated */
+}
+
+/* Ask the process's own telemetry socket, as dpdk-telemetry.py would. */
+static void telemetry_query(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ssize_t r;
+
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		rte_eal_get_runtime_dir());
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_true(read(fd, out, len - 1) > 0); /* greeting */
+	assert_int_equal(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	r = read(fd, out, len - 1);
+	assert_true(r > 0);
+	out[r] = '\0';
+	close(fd);
+}
+
+static void test_telemetry(void **state)
+{
+	const unsigned int peers[] = { 1 };
+	static char buf[65536];
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 3, false, 1, peers);
+	telemetry_query("/vprn/groups", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"239.1.2.3 pairwise v=3 rx=0"));
+	assert_non_null(strstr(buf, "nbrs=192.168.0.17"));
+	telemetry_query("/vprn/stats", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"ipv4_bad_checksum\":0"));
+	assert_non_null(strstr(buf, "\"wan_rx\":4"));
+	telemetry_query("/vprn/neighbours", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"192.168.0.19 via 192.168.0.19 02:00:00:00:01:03 sa=1\""));
+	telemetry_query("/vprn/sas", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"in 0x00002001 pairwise"));
+	assert_non_null(strstr(buf, "\"out 0x00001003 pairwise"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +627,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
 	};
 	int rc;
 
