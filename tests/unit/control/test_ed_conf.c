@@ -134,10 +134,28 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err.msg, "cannot open"));
 }
 
+/* The shipped example (conf/ed.conf) stays valid. */
+static void test_example(void **state)
+{
+	const char *src = getenv("VPRN_SRCDIR");
+	char cmd[2 * PATH_MAX + 64], path[PATH_MAX + 32];
+	struct vprn_conf_err err = { 0 };
+	struct ed_conf c;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "cp %s/conf/ed.conf %s/", src != NULL ? src : ".", fx_dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/ed.conf", fx_dir);
+	if (ed_conf_load(path, &c, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	ed_conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_missing_file),
 	};

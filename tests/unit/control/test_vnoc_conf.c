@@ -135,10 +135,28 @@ static void test_invalid(void **state)
 	}
 }
 
+/* The shipped example (conf/vnoc.conf) stays valid. */
+static void test_example(void **state)
+{
+	const char *src = getenv("VPRN_SRCDIR");
+	char cmd[2 * PATH_MAX + 64], path[PATH_MAX + 32];
+	struct vprn_conf_err err = { 0 };
+	struct vnoc_conf c;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "cp %s/conf/vnoc.conf %s/", src != NULL ? src : ".", fx_dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/vnoc.conf", fx_dir);
+	if (vnoc_conf_load(path, &c, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	vnoc_conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_invalid),
 	};
 
