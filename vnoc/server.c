@@ -30,6 +30,18 @@ struct vnoc_site_state *vnoc_site_state(struct vnoc *v, uint32_t site_id)
 	return &v->site_state[site_id - 1];
 }
 
+int vnoc_send_site(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
+{
+	struct vnoc_site_state *st;
+
+	if (site_id == 0 || site_id > v->conf.n_sites)
+		return -EINVAL;
+	st = vnoc_site_state(v, site_id);
+	if (st->session == NULL || st->session->state != VNOC_SESS_ESTABLISHED)
+		return -ENOTCONN;
+	return vnoc_session_send(v, st->session, msg);
+}
+
 static int add_fd(struct vnoc *v, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
