@@ -42,6 +42,14 @@ int vnoc_send_site(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
 	return vnoc_session_send(v, st->session, msg);
 }
 
+/* TLS-time CN check: only registered sites get a session. */
+static bool cn_registered(void *arg, const char *cn)
+{
+	struct vnoc *v = arg;
+
+	return vnoc_conf_site(&v->conf, cn) != NULL;
+}
+
 static int add_fd(struct vnoc *v, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
@@ -128,6 +136,7 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 		LOG_ERR("vnoc", "TLS setup: %s", err);
 		return -EINVAL;
 	}
+	vprn_tls_ctx_set_cn_check(v->tls, cn_registered, v);
 	if ((rc = open_signals(v)) != 0 || (rc = open_tick(v)) != 0 || (rc = open_listen(v)) != 0)
 		return rc;
 	ctl_path = ctl_override != NULL ? ctl_override : conf->ctl_socket;
