@@ -269,6 +269,9 @@ def test_vnoc_survives_raw_socket_abuse(bed):
                   what="VNOC closing 20 idle connections")
     assert bed.vnoc.alive()
     assert bed.vnoc_counter("timeouts") >= 22  # idle + half-open + 20 idle
+    # Every abusive connection left a line saying why it was closed.
+    closes = [ln for ln in bed.vnoc.log_text().splitlines() if "closed" in ln]
+    assert len(closes) >= 2 + 3 + 1 + 22, closes
     # Still serving: the registered sites are connected, a restarted ED registers.
     assert {s1.name, s2.name} <= bed.connected_sites()
     bed.start_ed(s3)

@@ -694,9 +694,14 @@ def _list_netns():
         return []
 
 
+def _ours(prefix, name):
+    """Whether a namespace name is one this testbed makes for `prefix`."""
+    return re.fullmatch(re.escape(prefix) + r"(vnoc|wan|s\d+|h\d+[a-z])", name) is not None
+
+
 def _delete_namespaces(prefix):
     for name in _list_netns():
-        if not name.startswith(prefix):
+        if not _ours(prefix, name):
             continue
         # Anything still running inside (a daemon's child, a stray sender) dies first.
         pids = run(["ip", "netns", "pids", name], check=False).stdout.split()
@@ -1114,7 +1119,7 @@ class Testbed:
 
 def leftovers(prefix):
     """Namespaces and DPDK runtime dirs still present for a prefix (for teardown tests)."""
-    ns = [n for n in _list_netns() if n.startswith(prefix)]
+    ns = [n for n in _list_netns() if _ours(prefix, n)]
     dp = [d for d in (os.listdir("/var/run/dpdk") if os.path.isdir("/var/run/dpdk") else [])
           if d.endswith("-" + prefix)]
     return ns + dp
