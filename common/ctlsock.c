@@ -321,6 +321,7 @@ static void client_write(struct vprn_ctlsock *s, struct client *c)
 static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_len)
 {
 	char *ans = vprn_ctlsock_dispatch(s, c->in, line_len);
+	char *grown;
 	size_t n;
 
 	if (ans == NULL) {
@@ -328,12 +329,13 @@ static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_
 		return;
 	}
 	n = strlen(ans);
-	c->out = realloc(ans, n + 2);
-	if (c->out == NULL) {
+	grown = realloc(ans, n + 2);
+	if (grown == NULL) {
 		free(ans);
 		client_drop(s, c);
 		return;
 	}
+	c->out = grown;
 	c->out[n] = '\n';
 	c->out[n + 1] = '\0';
 	c->out_len = n + 1;
