@@ -193,6 +193,20 @@ def ping(ns, addr, count=3, timeout=5.0, check=True):
     return int(r.stdout.strip() or 0)
 
 
+_RAW_SEND = r"""
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for h in sys.argv[2:]:
+    s.send(bytes.fromhex(h))
+"""
+
+
+def raw_send(ns, ifname, frames):
+    """Send raw Ethernet frames (bytes) out of interface ifname in namespace ns."""
+    ns.python(_RAW_SEND, ifname, *[f.hex() for f in frames])
+
+
 # ---------------------------------------------------------------- processes
 
 class Proc:
@@ -1040,6 +1054,10 @@ class Testbed:
         """SIGTERM the site's ED and wait for it to exit."""
         if site.ed is not None:
             site.ed.stop()
+
+    def ed_stats(self, site):
+        """`vprnctl --json ed stats`: lan_rx, wan_rx, drops, drop_reasons, ..."""
+        return vprnctl(site.ctl, "ed", "stats")
 
     def ed_connected(self, site):
         """Whether `vprnctl ed status` says the ED's VNOC session is up (raises when
