@@ -222,6 +222,17 @@ def test_vnoc_refuses_to_start_with_bad_config(make_testbed):
     assert re.search(re.escape(path) + r":\d+: ", r.stderr), r.stderr
 
 
+def test_ed_refuses_to_start_with_bad_config(make_testbed):
+    need("vprn-ed")
+    bed = make_testbed(n_sites=1, hosts_per_site=0)
+    s = bed.sites[0]
+    good = tb.libconfig_text(bed.ed_config(s))
+    tb.write_file(s.conf_path, good.replace('"10.100.1.1"', '"10.100.1.999"', 1))
+    r = s.ns.run(bed.ed_args(s), check=False, timeout=60)
+    assert r.returncode != 0
+    assert re.search(re.escape(s.conf_path) + r":\d+: ", r.stderr + r.stdout), r.stderr
+
+
 # ---------------------------------------------------------------- abuse
 
 def test_vnoc_survives_raw_socket_abuse(bed):

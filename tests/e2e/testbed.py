@@ -1091,12 +1091,23 @@ class Testbed:
         for fn in os.listdir(self.workdir):
             if fn.endswith((".log", ".conf")):
                 shutil.copy2(os.path.join(self.workdir, fn), dest)
+        snapshots = []
         if self.wanem is not None and self.wanem.alive():
+            snapshots.append(("wanem-stats.txt", lambda: "\n".join(self.wanem_cmd("stats"))))
+        if self.vnoc is not None and self.vnoc.alive():
+            for cmd in ("sites", "status"):
+                snapshots.append((f"vnoc-{cmd}.json", lambda c=cmd: json.dumps(
+                    vprnctl(self.vnoc_ctl, "vnoc", c), indent=1)))
+        for s in self.sites:
+            if s.ed is not None and s.ed.alive():
+                for cmd in ("status", "stats"):
+                    snapshots.append((f"ed-{s.name}-{cmd}.json", lambda s=s, c=cmd: json.dumps(
+                        vprnctl(s.ctl, "ed", c), indent=1)))
+        for fn, get in snapshots:  # the state at the time of the failure
             try:
-                write_file(os.path.join(dest, "wanem-stats.txt"),
-                           "\n".join(self.wanem_cmd("stats")) + "\n")
-            except Exception:
-                pass
+                write_file(os.path.join(dest, fn), get() + "\n")
+            except Exception as e:
+                write_file(os.path.join(dest, fn), f"unavailable: {e}\n")
 
     def teardown(self):
         if self._torn_down or os.getpid() != self._owner:
