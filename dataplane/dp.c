@@ -22,6 +22,8 @@
 #define DP_MBUF_CACHE 256
 #define DP_PUNT_RING 1024
 #define DP_INJECT_RING 512
+#define DP_ARP_RING 256
+#define DP_HDR_ROOM 128 /* group mode header mbufs: L2 + IPv4 + UDP, with room */
 
 static const char *const drop_names[] = {
 #define DP_DROP_NAME(id, name) [DP_DROP_##id] = name,
@@ -76,6 +78,7 @@ static int assign_lcores(struct dp *dp)
 		dp->worker[i].dp = dp;
 		dp->worker[i].idx = i;
 		dp->worker[i].lcore_id = lcore;
+		dp->worker[i].punt_tokens = 1;
 		i++;
 	}
 	if (i < dp->n_workers) {
@@ -98,7 +101,13 @@ static int create_pool(struct dp *dp, unsigned int id)
 		room = RTE_PKTMBUF_HEADROOM + mtu + RTE_ETHER_HDR_LEN + 4 + 128;
 	snprintf(name, sizeof(name), "dp%u_pool", id);
 	dp->pool = rte_pktmbuf_pool_create(name, n, DP_MBUF_CACHE, 0, room, rte_socket_id());
-	return dp->pool == NULL ? -rte_errno : 0;
+	if (dp->pool == NULL)
+		return -rte_errno;
+	/* One header per copy in group mode: as many as packets, they are small. */
+	snprintf(name, sizeof(name), "dp%u_hdr", id);
+	dp->hdr_pool =
+		rte_pktmbuf_pool_create(name, n, DP_MBUF_CACHE, 0, DP_HDR_ROOM, rte_socket_id());
+	return dp->hdr_pool == NULL ? -rte_errno : 0;
 }
 
 static int create_rings(struct dp *dp, unsigned int id)
@@ -108,6 +117,10 @@ static int create_rings(struct dp *dp, unsigned int id)
 	snprintf(name, sizeof(name), "dp%u_punt", id);
 	dp->punt_ring = rte_ring_create(name, DP_PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (dp->punt_ring == NULL)
+		return -rte_errno;
+	snprintf(name, sizeof(name), "dp%u_arp", id);
+	dp->arp_ring = rte_ring_create(name, DP_ARP_RING, rte_socket_id(), RING_F_SC_DEQ);
+	if (dp->arp_ring == NULL)
 		return -rte_errno;
 	for (unsigned int p = 0; p < DP_N_PORTS; p++) {
 		snprintf(name, sizeof(name), "dp%u_inj%u", id, p);
@@ -236,6 +249,8 @@ void dp_destroy(struct dp *dp)
 	dp_port_close(&dp->port[DP_PORT_WAN]);
 	drain_ring(dp->punt_ring);
 	rte_ring_free(dp->punt_ring);
+	drain_ring(dp->arp_ring);
+	rte_ring_free(dp->arp_ring);
 	for (unsigned int p = 0; p < DP_N_PORTS; p++) {
 		drain_ring(dp->inject_ring[p]);
 		rte_ring_free(dp->inject_ring[p]);
@@ -243,6 +258,7 @@ void dp_destroy(struct dp *dp)
 	dp_tables_fini(dp);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
+	rte_mempool_free(dp->hdr_pool);
 	rte_free(dp);
 }
 

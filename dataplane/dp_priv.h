@@ -21,6 +21,9 @@
 #include <rte_ether.h>
 
 struct rte_rcu_qsbr;
+struct dp_tables;
+struct dp_cfg;
+struct dp_arp_entry;
 
 #include "dataplane/dp.h"
 #include "dataplane/drop.h"
@@ -56,10 +59,25 @@ struct dp_txbuf {
 	struct rte_mbuf *pkts[DP_TX_BUF];
 };
 
+/* Per-group counters, one array per worker (single writer), indexed by slot. */
+struct dp_group_ctr {
+	uint64_t lan_pkts;
+	uint64_t wan_pkts;
+	uint64_t bytes;
+	uint64_t last_tsc;
+};
+
+struct esp_ctx;
+
 struct dp_worker {
 	struct dp *dp;
-	unsigned int idx;      /* worker index = RX/TX queue id */
-	unsigned int lcore_id; /* EAL lcore */
+	unsigned int idx;	   /* worker index = RX/TX queue id */
+	unsigned int lcore_id;	   /* EAL lcore */
+	struct esp_ctx *esp;	   /* this lcore's crypto context (one IMB_MGR) */
+	struct dp_group_ctr *gctr; /* [DP_MAX_GROUPS] */
+	/* Source-active punt token bucket (worker-private). */
+	uint64_t punt_tokens;
+	uint64_t punt_last_tsc;
 	struct dp_counters ctr;
 	struct dp_txbuf tx[DP_N_PORTS];
 } __rte_cache_aligned;
@@ -79,6 +97,19 @@ struct dp {
 	struct rte_rcu_qsbr *qsbr;		  /* one thread id per worker (= worker index) */
 	struct rte_ring *punt_ring;		  /* workers (MP) -> control (SC) */
 	struct rte_ring *inject_ring[DP_N_PORTS]; /* control (MP) -> worker 0 (SC) */
+	struct rte_ring *arp_ring;		  /* workers (MP) -> dp_service (SC) */
+	struct rte_mempool *hdr_pool;		  /* group mode: outer header mbufs */
+	/*
+	 * Published tables. Control stores with release (the version is fully
+	 * built before), workers load with acquire once per burst; the old
+	 * version is freed after rte_rcu_qsbr_synchronize().
+	 */
+	struct dp_tables *tables;
+	/* Control thread only: */
+	struct dp_cfg *cfg;
+	struct dp_arp_entry *arp;
+	uint64_t generation;
+	struct dp_group_ctr gbase[DP_MAX_GROUPS]; /* counter baselines at slot assignment */
 	unsigned int n_workers;
 	bool launched; /* workers launched (control only) */
 	/*

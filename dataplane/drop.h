@@ -10,6 +10,7 @@
 
 #define DP_DROP_LIST(X)                         \
 	X(ETH_TRUNC, "eth_truncated")           \
+	X(MULTISEG, "multi_segment")            \
 	X(VLAN_BAD, "vlan_bad")                 \
 	X(ETHERTYPE, "ethertype_unsupported")   \
 	X(ARP_BAD, "arp_malformed")             \
@@ -24,6 +25,7 @@
 	X(LAN_NOT_MCAST, "lan_not_multicast")   \
 	X(LINK_LOCAL, "mcast_link_local")       \
 	X(GROUP_UNKNOWN, "group_unknown")       \
+	X(NO_NEIGHBOURS, "group_no_neighbours") \
 	X(TTL, "ttl_expired")                   \
 	X(MTU, "mtu_exceeded")                  \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved") \
@@ -39,7 +41,6 @@
 	X(NOT_NEIGHBOUR, "sender_not_in_tree")  \
 	X(NO_RECEIVERS, "no_receivers")         \
 	X(PUNT_FULL, "punt_ring_full")          \
-	X(PUNT_RATE, "punt_rate_limited")       \
 	X(NO_MBUF, "mbuf_alloc_failed")         \
 	X(TX_FULL, "tx_full")                   \
 	X(INJECT_BAD, "inject_bad")             \

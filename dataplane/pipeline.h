@@ -23,7 +23,31 @@ void dp_inject_input(
 /* punt.c: hand a packet to the control thread (consumes it). */
 void dp_punt(struct dp_worker *w, struct rte_mbuf *m, unsigned int port, unsigned int kind);
 
-/* tables.c: published tables (group, neighbour, inbound SPI). */
+struct dp_tables;
+struct dp_group_rt;
+
+/*
+ * replicate.c: encrypt packets of one group (data at the inner IPv4 header)
+ * and send one copy to each tree neighbour (consumes them).
+ */
+void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const struct dp_group_rt *g,
+	struct rte_mbuf **pkts, unsigned int n);
+
+/* lan.c: per-group counters (worker-private slot array). */
+void dp_group_count(
+	struct dp_worker *w, const struct dp_group_rt *g, uint32_t bytes, uint64_t now, bool lan);
+
+/* wan.c hands valid ESP packets (data at the outer IPv4 header) to inbound.c. */
+void dp_wan_esp(
+	struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **pkts, unsigned int n);
+
+/* arp.c: ARP frame (valid, l2 bytes of L2) received on `port` (consumes it). */
+void dp_arp_input(struct dp_worker *w, unsigned int port, struct rte_mbuf *m, uint16_t l2);
+
+/* cfg.c: WAN next hop towards an overlay neighbour (gateway or on-link). */
+uint32_t dp_next_hop(const struct dp *dp, uint32_t addr);
+
+/* cfg.c: control-side configuration and the published tables. */
 int dp_tables_init(struct dp *dp);
 void dp_tables_fini(struct dp *dp);
 

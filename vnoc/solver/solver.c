@@ -302,8 +302,8 @@ static struct objective make_objective(
 	switch (algo) {
 	case VPRN_SOLVER_SHARED_DELAY:
 		o.wc = 1;
-		o.wa = 0.25 * k1;
-		o.wd = 0.05 * k1;
+		o.wa = 0.05 * k1;
+		o.wd = 0.02 * k1;
 		break;
 	case VPRN_SOLVER_PER_SOURCE:
 		o.wc = 0.05 / k1;
@@ -487,6 +487,29 @@ static int load_current(
 	return n_edges == n_in - 1 ? 0 : -1; /* more edges than a tree: cycle/duplicate */
 }
 
+/*
+ * The current tree, if it respects today's degree bounds, is one more
+ * starting point for local search: the result is then never worse than the
+ * tree in place (by the biased objective), which is what hysteresis needs.
+ */
+static void start_from_current(struct vprn_solver *s, const struct vprn_solver_params *p,
+	const struct objective *o, struct tree *best)
+{
+	struct tree *t = &s->t[3];
+
+	for (uint32_t v = 0; v < s->m; v++)
+		if (t->pa[v] != NIL && t->deg[v] > s->bound[v])
+			return;
+	if (!(p->flags & VPRN_SOLVER_F_NO_LOCAL_SEARCH))
+		improve(s, t, o, MAX_PASSES);
+	tree_prune_relays(s, t);
+	tree_derive(s, t, s->wb);
+	double j = tree_objective(s, t, o);
+	tree_derive(s, best, s->wb);
+	if (j < tree_objective(s, best, o))
+		tree_copy(best, t, s->m);
+}
+
 /* ---- result ----------------------------------------------------------- */
 
 static int write_result(struct vprn_solver *s, const struct vprn_solver_params *p, struct tree *t,
@@ -573,13 +596,14 @@ int vprn_solver_solve(
 		rc = try_relays(s, p, algo, &o, root, best);
 	if (rc < 0)
 		return rc;
-	tree_copy(fin, best, s->m);
-
 	r->current_objective = -1;
 	if (p->n_current > 0 && load_current(s, p, &s->t[3], root) == 0) {
 		tree_derive(s, &s->t[3], s->w);
 		r->current_objective = tree_objective(s, &s->t[3], &o);
+		if (algo != VPRN_SOLVER_STAR)
+			start_from_current(s, p, &o, best);
 	}
+	tree_copy(fin, best, s->m);
 	r->algo_used = algo;
 	return write_result(s, p, fin, &o, r);
 }

@@ -18,7 +18,7 @@
 
 #define NIL UINT32_MAX
 /* Nearest neighbours considered by local search for each node. */
-#define SOLVER_KNN 12
+#define SOLVER_KNN 48
 
 /* A tree over local nodes plus its derived data. */
 struct tree {
