@@ -45,6 +45,7 @@ struct vprn_ctlsock {
 	struct client clients[MAX_CLIENTS];
 };
 
+/* mkdir -p of the socket's directory (/run/vprn does not survive a reboot). */
 static void mkdir_parent(const char *path)
 {
 	char dir[PATH_MAX];
@@ -55,6 +56,13 @@ static void mkdir_parent(const char *path)
 	if (slash == NULL || slash == dir)
 		return;
 	*slash = '\0';
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		LOG_WARN("ctlsock", "cannot create %s: %s", dir, strerror(errno));
 }

@@ -34,6 +34,7 @@ struct ed_client {
 	uint64_t next_ka_ms;  /* next keepalive while up */
 	uint64_t last_rx_ms;
 	uint64_t up_since_ms;
+	uint32_t hold_ms;    /* hold time of the last welcome */
 	uint32_t attempts;   /* failed attempts since the last success */
 	uint32_t backoff_ms; /* last delay chosen */
 	uint64_t connects;   /* successful sessions */
@@ -139,6 +140,13 @@ static void disconnect(struct ed_client *c, const char *reason)
 		return;
 	}
 	c->failures++;
+	/*
+	 * A session that lived a full hold time resets the back-off; a shorter one
+	 * (e.g. replaced by a duplicate ED, refused right after welcome) does not,
+	 * so two EDs with the same certificate cannot flap faster and faster.
+	 */
+	if (was_up && vprn_now_ms() - c->up_since_ms >= c->hold_ms)
+		c->attempts = 0;
 	/* Exponential, capped, with jitter in [d/2, d]: EDs restarted together spread out. */
 	delay = c->conf->vnoc.backoff_min_ms;
 	for (uint32_t i = 0; i < c->attempts && delay < c->conf->vnoc.backoff_max_ms; i++)
@@ -321,7 +329,7 @@ static void on_welcome(struct ed_client *c, struct vprn_msg *m)
 	m->owned = false;
 	c->have_welcome = true;
 	c->state = ED_CL_UP;
-	c->attempts = 0;
+	c->hold_ms = c->welcome.u.welcome.hold_time_ms;
 	c->connects++;
 	c->up_since_ms = vprn_now_ms();
 	c->next_ka_ms = c->up_since_ms + c->welcome.u.welcome.refresh_interval_ms;

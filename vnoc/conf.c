@@ -61,12 +61,12 @@ static int load_tls(const config_setting_t *root, const char *dir, struct vnoc_c
 
 	if ((rc = vprn_conf_group(root, "tls", true, &g, err)) != 0 ||
 		(rc = vprn_conf_only_keys(g, keys, err)) != 0 ||
-		(rc = vprn_conf_path(g, "ca", true, dir, c->tls.ca, sizeof(c->tls.ca), err)) != 0 ||
-		(rc = vprn_conf_path(
+		(rc = vprn_conf_file(g, "ca", true, dir, c->tls.ca, sizeof(c->tls.ca), err)) != 0 ||
+		(rc = vprn_conf_file(
 			 g, "cert", true, dir, c->tls.cert, sizeof(c->tls.cert), err)) != 0 ||
-		(rc = vprn_conf_path(g, "key", true, dir, c->tls.key, sizeof(c->tls.key), err)) !=
+		(rc = vprn_conf_file(g, "key", true, dir, c->tls.key, sizeof(c->tls.key), err)) !=
 			0 ||
-		(rc = vprn_conf_path(g, "crl", false, dir, c->tls.crl, sizeof(c->tls.crl), err)) !=
+		(rc = vprn_conf_file(g, "crl", false, dir, c->tls.crl, sizeof(c->tls.crl), err)) !=
 			0 ||
 		(rc = vprn_conf_u32(g, "handshake_timeout_ms", false, 100, 600000,
 			 &c->tls.handshake_timeout_ms, err)) != 0)
