@@ -30,6 +30,18 @@ struct vnoc_site_state *vnoc_site_state(struct vnoc *v, uint32_t site_id)
 	return &v->site_state[site_id - 1];
 }
 
+int vnoc_send_site(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
+{
+	struct vnoc_site_state *st;
+
+	if (site_id == 0 || site_id > v->conf.n_sites)
+		return -ENOTCONN;
+	st = vnoc_site_state(v, site_id);
+	if (st->session == NULL)
+		return -ENOTCONN;
+	return vnoc_session_send(v, st->session, msg);
+}
+
 static int add_fd(struct vnoc *v, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
@@ -70,6 +82,7 @@ static int open_signals(struct vnoc *v)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* policy reload (vnoc_modules_reload) */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a signal */
@@ -202,6 +215,10 @@ static void on_signal(struct vnoc *v)
 	struct signalfd_siginfo si;
 
 	while (read(v->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			vnoc_modules_reload(v);
+			continue;
+		}
 		LOG_INFO("vnoc", "signal %u: shutting down", si.ssi_signo);
 		v->stop = true;
 	}

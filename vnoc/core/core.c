@@ -100,7 +100,7 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	struct vnoc_keys_conf kc;
 	struct vnoc_trees_conf tc;
 	struct vnoc_metrics_conf mc;
-	uint32_t hw = VNOC_SPI_MIN;
+	uint32_t hw = 0;
 
 	if (c == NULL) {
 		vnoc_policy_free(p->policy);
@@ -119,6 +119,8 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 		if (c->db == NULL || vnoc_db_spi_get(c->db, &hw) != 0)
 			goto fail;
 	}
+	if (hw < VNOC_SPI_MIN)
+		hw = VNOC_SPI_MIN; /* fresh database */
 	conf_of(c->pol, &kc, &tc, &mc);
 	c->members = vnoc_members_create(
 		(uint64_t)c->pol->conf.hold_time_ms, (uint64_t)c->pol->conf.debounce_ms);
@@ -664,7 +666,7 @@ static void recheck_cb(void *ctx, const struct vnoc_member *m)
 
 int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t err_len)
 {
-	struct vnoc_policy_err perr = { { 0 } };
+	struct vnoc_policy_err perr = { .text = NULL };
 	struct vnoc_policy *np;
 	struct vnoc_keys_conf kc;
 	struct vnoc_trees_conf tc;

@@ -101,7 +101,10 @@ struct vnoc_policy {
 
 /** Error text of a failed load: "FILE:LINE: message". */
 struct vnoc_policy_err {
-	char msg[512];
+	char msg[512]; /* the whole "FILE:LINE: message" */
+	char file[256];
+	int line;
+	const char *text; /* into msg: the message without "FILE:LINE: " */
 };
 
 /**
