@@ -107,7 +107,9 @@ static void test_survives_kill9(void **state)
 		struct vnoc_db *cdb = vnoc_db_open(path);
 
 		close(pipefd[0]);
-		for (uint32_t i = 0; cdb != NULL; i++) {
+		if (cdb == NULL)
+			_exit(1);
+		for (uint32_t i = 0;; i++) {
 			struct vnoc_acct a = { VNOC_ACCT_EXPIRE, "acme", "br1", 0xef000000u + i,
 				VNOC_ROLE_RECEIVER, 0, "hold time" };
 
@@ -116,7 +118,6 @@ static void test_survives_kill9(void **state)
 			if (write(pipefd[1], "x", 1) != 1)
 				_exit(1);
 		}
-		_exit(1);
 	}
 	close(pipefd[1]);
 	while (committed < 50 && read(pipefd[0], &c, 1) == 1)
