@@ -43,7 +43,8 @@ static void view_add(struct view *v, uint8_t mode, const uint32_t *list, uint32_
 		v->present = true;
 		v->mode = mode;
 		v->n = n < v->cap ? n : v->cap;
-		memmove(v->s, list, v->n * sizeof(uint32_t));
+		if (v->n > 0)
+			memmove(v->s, list, v->n * sizeof(uint32_t));
 		return;
 	}
 	if (v->mode == MEMBERSHIP_INCLUDE && mode == MEMBERSHIP_INCLUDE) {
