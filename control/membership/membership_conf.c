@@ -3,6 +3,8 @@
 
 #include "igmp.h"
 
+#include "common/conf.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -70,25 +72,8 @@ void membership_conf_defaults(struct membership_conf *conf)
 	conf->ssm_mask = 0xff000000u;
 }
 
-static int fail(const config_setting_t *s, char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(const config_setting_t *s, char *err, size_t err_len, const char *fmt, ...)
-{
-	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
-	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
-	size_t n;
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return -EINVAL;
-	snprintf(err, err_len, "%s:%d: membership: ", file != NULL ? file : "(config)", line);
-	n = strlen(err);
-	va_start(ap, fmt);
-	vsnprintf(err + n, err_len - n, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* Every error names the setting's file and line, and the module. */
+#define fail(s, err, fmt, ...) vprn_conf_fail(err, s, NULL, "membership: " fmt, ##__VA_ARGS__)
 
 /* "A.B.C.D/N" with N in 0..32 and no host bits set. */
 static int parse_prefix(const char *str, uint32_t *net, uint32_t *mask)
@@ -119,16 +104,16 @@ static int parse_prefix(const char *str, uint32_t *net, uint32_t *mask)
 }
 
 static int parse_groups(
-	const config_setting_t *s, struct membership_conf *conf, char *err, size_t err_len)
+	const config_setting_t *s, struct membership_conf *conf, struct vprn_conf_err *err)
 {
 	int n = config_setting_length(s);
 
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
 		config_setting_type(s) != CONFIG_TYPE_LIST)
-		return fail(s, err, err_len, "predefined_groups must be a list of strings");
+		return fail(s, err, "predefined_groups must be a list of strings");
 	if (n > MEMBERSHIP_MAX_PREDEFINED)
-		return fail(s, err, err_len, "predefined_groups: at most %d groups",
-			MEMBERSHIP_MAX_PREDEFINED);
+		return fail(
+			s, err, "predefined_groups: at most %d groups", MEMBERSHIP_MAX_PREDEFINED);
 	conf->n_predefined = 0;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
@@ -137,17 +122,15 @@ static int parse_groups(
 		uint32_t g;
 
 		if (str == NULL || inet_pton(AF_INET, str, &a) != 1)
-			return fail(
-				e, err, err_len, "predefined_groups[%d]: not an IPv4 address", i);
+			return fail(e, err, "predefined_groups[%d]: not an IPv4 address", i);
 		g = ntohl(a.s_addr);
 		if (!ipv4_is_multicast(g) || ipv4_is_link_local_mcast(g))
-			return fail(e, err, err_len,
+			return fail(e, err,
 				"predefined_groups[%d]: %s is not a routable multicast group", i,
 				str);
 		for (uint32_t j = 0; j < conf->n_predefined; j++)
 			if (conf->predefined[j] == g)
-				return fail(e, err, err_len, "predefined_groups[%d]: duplicate %s",
-					i, str);
+				return fail(e, err, "predefined_groups[%d]: duplicate %s", i, str);
 		conf->predefined[conf->n_predefined++] = g;
 	}
 	return 0;
@@ -156,7 +139,7 @@ static int parse_groups(
 static const char *conf_problem(const struct membership_conf *c);
 
 static int parse_one(const struct opt *o, const config_setting_t *s, struct membership_conf *conf,
-	char *err, size_t err_len)
+	struct vprn_conf_err *err)
 {
 	const char *str;
 	long long v;
@@ -165,34 +148,34 @@ static int parse_one(const struct opt *o, const config_setting_t *s, struct memb
 	case OPT_U32:
 		if (config_setting_type(s) != CONFIG_TYPE_INT &&
 			config_setting_type(s) != CONFIG_TYPE_INT64)
-			return fail(s, err, err_len, "%s must be an integer", o->name);
+			return fail(s, err, "%s must be an integer", o->name);
 		v = config_setting_get_int64(s);
 		if (v < o->min || v > o->max)
-			return fail(s, err, err_len, "%s = %lld out of range [%u, %u]", o->name, v,
-				o->min, o->max);
+			return fail(s, err, "%s = %lld out of range [%u, %u]", o->name, v, o->min,
+				o->max);
 		*(uint32_t *)((char *)conf + o->off) = (uint32_t)v;
 		return 0;
 	case OPT_BOOL:
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			return fail(s, err, err_len, "%s must be true or false", o->name);
+			return fail(s, err, "%s must be true or false", o->name);
 		*(bool *)((char *)conf + o->off) = config_setting_get_bool(s) != 0;
 		return 0;
 	case OPT_PREFIX:
 		str = config_setting_get_string(s);
 		if (str == NULL || parse_prefix(str, &conf->ssm_net, &conf->ssm_mask) != 0)
-			return fail(s, err, err_len, "%s must be \"A.B.C.D/N\"", o->name);
+			return fail(s, err, "%s must be \"A.B.C.D/N\"", o->name);
 		if (!ipv4_is_multicast(conf->ssm_net) ||
 			(conf->ssm_mask & IPV4_MCAST_MASK) != IPV4_MCAST_MASK)
-			return fail(s, err, err_len, "%s must lie inside 224.0.0.0/4", o->name);
+			return fail(s, err, "%s must lie inside 224.0.0.0/4", o->name);
 		return 0;
 	case OPT_GROUPS:
-		return parse_groups(s, conf, err, err_len);
+		return parse_groups(s, conf, err);
 	}
-	return fail(s, err, err_len, "internal: option type");
+	return fail(s, err, "internal: option type");
 }
 
-int membership_conf_parse(
-	const config_setting_t *setting, struct membership_conf *conf, char *err, size_t err_len)
+int membership_conf_load(
+	const config_setting_t *setting, struct membership_conf *conf, struct vprn_conf_err *err)
 {
 	int n, r;
 
@@ -200,7 +183,7 @@ int membership_conf_parse(
 	if (setting == NULL)
 		return 0;
 	if (config_setting_type(setting) != CONFIG_TYPE_GROUP)
-		return fail(setting, err, err_len, "must be a group { ... }");
+		return fail(setting, err, "must be a group { ... }");
 	n = config_setting_length(setting);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(setting, (unsigned int)i);
@@ -211,15 +194,25 @@ int membership_conf_parse(
 			if (strcmp(opts[j].name, name) == 0)
 				o = &opts[j];
 		if (o == NULL)
-			return fail(
-				s, err, err_len, "unknown option '%s'", name != NULL ? name : "?");
-		r = parse_one(o, s, conf, err, err_len);
+			return fail(s, err, "unknown option '%s'", name != NULL ? name : "?");
+		r = parse_one(o, s, conf, err);
 		if (r != 0)
 			return r;
 	}
 	if (conf_problem(conf) != NULL)
-		return fail(setting, err, err_len, "%s", conf_problem(conf));
+		return fail(setting, err, "%s", conf_problem(conf));
 	return 0;
+}
+
+int membership_conf_parse(
+	const config_setting_t *setting, struct membership_conf *conf, char *err, size_t err_len)
+{
+	struct vprn_conf_err e;
+	int r = membership_conf_load(setting, conf, &e);
+
+	if (r != 0 && err != NULL && err_len > 0)
+		snprintf(err, err_len, "%s:%d: %s", e.file, e.line, e.msg);
+	return r;
 }
 
 int membership_conf_validate(const struct membership_conf *c, char *err, size_t err_len)

@@ -53,6 +53,12 @@ void membership_conf_defaults(struct membership_conf *conf);
 int membership_conf_parse(
 	const config_setting_t *setting, struct membership_conf *conf, char *err, size_t err_len);
 
+struct vprn_conf_err;
+
+/** The same, with the error as common/conf.h's struct (for the ED's config loader). */
+int membership_conf_load(
+	const config_setting_t *setting, struct membership_conf *conf, struct vprn_conf_err *err);
+
 /** Check cross-option constraints (e.g. QRI < QI). 0 or -EINVAL with a message. */
 int membership_conf_validate(const struct membership_conf *conf, char *err, size_t err_len);
 

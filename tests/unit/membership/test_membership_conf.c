@@ -7,21 +7,34 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libconfig.h>
 
 #include "control/membership/membership_conf.h"
 
+static char path[] = "/tmp/vprn-membership-conf-XXXXXX";
+
+/* Through a real file, so that errors carry its name and line. */
 static int parse(const char *text, struct membership_conf *conf, char *err, size_t len)
 {
+	int fd = mkstemp(path);
 	config_t cfg;
+	FILE *f;
 	int r;
 
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
 	config_init(&cfg);
-	assert_int_equal(config_read_string(&cfg, text), CONFIG_TRUE);
+	assert_int_equal(config_read_file(&cfg, path), CONFIG_TRUE);
 	r = membership_conf_parse(config_lookup(&cfg, "membership"), conf, err, len);
 	config_destroy(&cfg);
+	unlink(path);
+	strcpy(path + strlen(path) - 6, "XXXXXX");
 	return r;
 }
 
@@ -73,11 +86,10 @@ static void test_overrides(void **state)
 
 static const struct {
 	const char *text;
-	const char *want; /* substring of the error, which starts with "(config):LINE:" */
+	const char *want; /* substring of the error, which is "FILE:LINE: membership: ..." */
 } bad[] = {
-	{ "membership = {\n  robustness = 9; };",
-		"(config):2: membership: robustness = 9 out of range" },
-	{ "membership = {\n\n  bogus = 1; };", "(config):3: membership: unknown option 'bogus'" },
+	{ "membership = {\n  robustness = 9; };", ":2: membership: robustness = 9 out of range" },
+	{ "membership = {\n\n  bogus = 1; };", ":3: membership: unknown option 'bogus'" },
 	{ "membership = { fast_leave = 1; };", "fast_leave must be true or false" },
 	{ "membership = { query_interval_ms = \"x\"; };", "must be an integer" },
 	{ "membership = { ssm_range = \"232.0.0.1/8\"; };", "ssm_range must be" },
@@ -89,7 +101,7 @@ static const struct {
 	{ "membership = { predefined_groups = [\"239.1.1.1\", \"239.1.1.1\"]; };", "duplicate" },
 	{ "membership = { predefined_groups = [\"x\"]; };", "not an IPv4 address" },
 	{ "membership = {\nquery_interval_ms = 5000;\nquery_response_interval_ms = 5000; };",
-		"(config):1: membership: query_response_interval_ms must be less" },
+		":1: membership: query_response_interval_ms must be less" },
 	{ "membership = 5;", "must be a group" },
 };
 
@@ -102,7 +114,8 @@ static void test_errors(void **state)
 
 		print_message("  %s\n", bad[i].want);
 		assert_int_equal(parse(bad[i].text, &c, err, sizeof(err)), -EINVAL);
-		if (strstr(err, bad[i].want) == NULL)
+		if (strstr(err, bad[i].want) == NULL ||
+			strncmp(err, "/tmp/vprn-membership-conf-", 26) != 0)
 			fail_msg("error '%s' lacks '%s'", err, bad[i].want);
 	}
 }
