@@ -98,18 +98,39 @@ void membership_destroy(struct membership *m)
 
 /*
  * Send the specific queries an input just scheduled, emit what is due and
- * drop groups that hold nothing (backwards: gc shifts the array).
+ * drop the group if it holds nothing.
  */
+static void flush_group(struct membership *m, struct mgroup *g, uint64_t now)
+{
+	if (g->learned && g->next_specific != 0 && g->next_specific <= now)
+		mq_specific_tick(m, g, now);
+	me_flush(m, g, now);
+	mg_gc(m, g);
+}
+
+/* Every group (timers); backwards because gc shifts the array. */
 static void flush_all(struct membership *m, uint64_t now)
 {
-	for (uint32_t i = m->n_groups; i-- > 0;) {
-		struct mgroup *g = m->groups[i];
+	for (uint32_t i = m->n_groups; i-- > 0;)
+		flush_group(m, m->groups[i], now);
+}
 
-		if (g->learned && g->next_specific != 0 && g->next_specific <= now)
-			mq_specific_tick(m, g, now);
-		me_flush(m, g, now);
-		mg_gc(m, g);
+/* Only the groups a message named: an IGMP packet costs O(its records), not O(groups). */
+static void flush_msg(struct membership *m, const struct igmp_msg *msg, uint64_t now)
+{
+	struct igmp_record_iter it = { 0 };
+	struct igmp_record rec;
+	struct mgroup *g;
+
+	if (msg->type != IGMP_MSG_V3_REPORT) {
+		g = msg->group != 0 ? mg_find(m, msg->group) : NULL;
+		if (g != NULL)
+			flush_group(m, g, now);
+		return;
 	}
+	while (igmp_record_next(msg, &it, &rec))
+		if ((g = mg_find(m, rec.group)) != NULL)
+			flush_group(m, g, now);
 }
 
 int membership_rx_igmp(
@@ -139,7 +160,7 @@ int membership_rx_igmp(
 		mg_report(m, &msg);
 		break;
 	}
-	flush_all(m, mship_now(m));
+	flush_msg(m, &msg, mship_now(m));
 	return 0;
 }
 
