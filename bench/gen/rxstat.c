@@ -123,13 +123,13 @@ static void count_esp(struct rxstat *r, unsigned int port, const struct rte_ipv4
 static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_stamp *st,
 	uint32_t bytes, uint64_t now)
 {
-	count(r, &r->flows[(size_t)port * r->n_flows + st->flow], st->seq, bytes);
-	if (st->tsc <= now) {
-		uint64_t ns = (uint64_t)((double)(now - st->tsc) * r->ns_per_tsc);
+	uint64_t ns;
 
-		hist_add(&r->trial.lat, ns);
-		hist_add(&r->run.lat, ns);
-	}
+	count(r, &r->flows[(size_t)port * r->n_flows + st->flow], st->seq, bytes);
+	/* TSCs of two cores may differ by a few cycles: a negative delay counts as 0. */
+	ns = st->tsc < now ? (uint64_t)((double)(now - st->tsc) * r->ns_per_tsc) : 0;
+	hist_add(&r->trial.lat, ns);
+	hist_add(&r->run.lat, ns);
 }
 
 /* One packet: ours, ESP or foreign. Every length is checked before reading. */
