@@ -367,6 +367,8 @@ int main(int argc, char **argv)
 	r->start_tsc = rte_rdtsc();
 	r->next_progress_tsc = r->start_tsc + r->hz;
 	r->latency_trial = -1;
+	if (r->o.delay_s > 0) /* RX keeps draining meanwhile */
+		wait_until(r, rte_rdtsc() + (uint64_t)(r->o.delay_s * (double)r->hz), false);
 	if (r->o.search_loss >= 0)
 		search(r);
 	else

@@ -182,9 +182,11 @@ unsigned int rxstat_poll(struct rxstat *r)
 	struct rte_mbuf *pkts[BENCH_MAX_BURST];
 	unsigned int total = 0;
 
-	for (unsigned int p = 0; p < r->n_ports; p++) {
+	for (unsigned int pq = 0; pq < r->n_ports * r->o->n_queues; pq++) {
+		unsigned int p = pq / r->o->n_queues;
 		struct rx_port *rp = &r->ports[p];
-		uint16_t n = rte_eth_rx_burst(rp->port_id, 0, pkts, BENCH_MAX_BURST);
+		uint16_t n = rte_eth_rx_burst(
+			rp->port_id, (uint16_t)(pq % r->o->n_queues), pkts, BENCH_MAX_BURST);
 		uint64_t now, bytes = 0;
 
 		if (n == 0)
