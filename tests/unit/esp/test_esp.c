@@ -983,6 +983,53 @@ static void test_outer_header(void **state)
 	assert_pool_full();
 }
 
+/* SPI extraction for the caller's lookup: ESP, UDP-encapsulated, and refusals. */
+static void test_pkt_spi(void **state)
+{
+	struct esp_sa *o = mk_sa(ESP_XFORM_AES_GCM_128, ESP_DIR_OUTBOUND, false, false);
+	struct esp_sa *ou = mk_sa(ESP_XFORM_AES_GCM_128, ESP_DIR_OUTBOUND, false, true);
+	struct rte_mbuf *m = enc_one(o, 10), *mu = enc_one(ou, 10), *c;
+	uint32_t spi = 0;
+
+	(void)state;
+	assert_int_equal(esp_pkt_spi(m, 4500, &spi), 0);
+	assert_int_equal(spi, 0x1234);
+	spi = 0;
+	assert_int_equal(esp_pkt_spi(mu, 4500, &spi), 0);
+	assert_int_equal(spi, 0x1234);
+	assert_int_equal(esp_pkt_spi(mu, 0, &spi), ESP_DROP_NOT_ESP);	 /* UDP not accepted */
+	assert_int_equal(esp_pkt_spi(mu, 4501, &spi), ESP_DROP_NOT_ESP); /* other port */
+	c = clone_bytes(mu);
+	memset(rte_pktmbuf_mtod(c, uint8_t *) + 28, 0, 4);
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_BAD_UDP); /* IKE marker */
+	rte_pktmbuf_free(c);
+	c = clone_bytes(m);
+	rte_pktmbuf_trim(c, (uint16_t)(rte_pktmbuf_data_len(c) - 23));
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_TRUNCATED);
+	rte_pktmbuf_trim(c, 4);
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_TRUNCATED);
+	rte_pktmbuf_free(c);
+	c = clone_bytes(m);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x46; /* IHL 6: options, 4 bytes later */
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), 0);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x44; /* IHL 4 */
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_BAD_OUTER_IP);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x45;
+	rte_pktmbuf_mtod(c, uint8_t *)[9] = 6;
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_NOT_ESP);
+	rte_pktmbuf_free(c);
+	/* A truncated packet handed with an outbound SA: counted per lcore only. */
+	c = clone_bytes(m);
+	rte_pktmbuf_trim(c, 5);
+	expect_drop(c, o, ESP_DROP_TRUNCATED);
+	assert_int_equal(sa_drop(o, ESP_DROP_TRUNCATED), 0);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(mu);
+	esp_sa_destroy(o);
+	esp_sa_destroy(ou);
+	assert_pool_full();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1000,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_inb_oop_shared),
 		cmocka_unit_test(test_burst_partition),
 		cmocka_unit_test(test_outer_header),
+		cmocka_unit_test(test_pkt_spi),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
