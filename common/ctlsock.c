@@ -45,6 +45,7 @@ struct vprn_ctlsock {
 	struct client clients[MAX_CLIENTS];
 };
 
+/* mkdir -p of the socket's directory (/run/vprn does not survive a reboot). */
 static void mkdir_parent(const char *path)
 {
 	char dir[PATH_MAX];
@@ -55,6 +56,13 @@ static void mkdir_parent(const char *path)
 	if (slash == NULL || slash == dir)
 		return;
 	*slash = '\0';
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		LOG_WARN("ctlsock", "cannot create %s: %s", dir, strerror(errno));
 }
@@ -328,12 +336,14 @@ static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_
 		return;
 	}
 	n = strlen(ans);
-	c->out = realloc(ans, n + 2);
+	c->out = malloc(n + 2);
 	if (c->out == NULL) {
 		free(ans);
 		client_drop(s, c);
 		return;
 	}
+	memcpy(c->out, ans, n);
+	free(ans);
 	c->out[n] = '\n';
 	c->out[n + 1] = '\0';
 	c->out_len = n + 1;
