@@ -302,8 +302,8 @@ static struct objective make_objective(
 	switch (algo) {
 	case VPRN_SOLVER_SHARED_DELAY:
 		o.wc = 1;
-		o.wa = 0.05 * k1;
-		o.wd = 0.02 * k1;
+		o.wa = 0.045 * k1;
+		o.wd = 0.01 * k1;
 		break;
 	case VPRN_SOLVER_PER_SOURCE:
 		o.wc = 0.05 / k1;
