@@ -580,7 +580,8 @@ int vprn_solver_solve(
 	if (r->edges_cap < s->k - 1)
 		return -ENOSPC;
 	fill_matrix(s, p);
-	fill_knn(s);
+	if (algo != VPRN_SOLVER_STAR)
+		fill_knn(s); /* O(m^2 KNN) worst case; the star needs no search */
 	s->rng = p->seed;
 	for (uint32_t v = 0; v < s->m; v++)
 		s->active[v] = v < s->k;
