@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The receiver: classifies every packet as one of ours (the stamp after an
+ * IPv4/UDP header: flow id, sequence number, TSC), ESP (flow = outer
+ * destination + SPI, sequence = the ESP sequence number, no latency: the
+ * payload is encrypted), or foreign; tracks sequence numbers per
+ * (RX port, flow) and the latency of stamped packets.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_udp.h>
+
+#include "bench.h"
+#include "stamp.h"
+
+#define IPPROTO_ESP_NUM 50  /* RFC 4303 */
+#define UDP_ENCAP_PORT 4500 /* RFC 3948 §2.2: a non-zero first word is ESP */
+
+static void totals_reset(struct rx_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	hist_reset(&t->lat);
+}
+
+int rxstat_init(
+	struct rxstat *r, const struct bench_opts *o, const uint16_t *ports, unsigned int n_flows)
+{
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->n_ports = o->n_rx;
+	r->n_flows = n_flows;
+	for (unsigned int p = 0; p < r->n_ports; p++)
+		r->ports[p].port_id = ports[p];
+	n = (size_t)r->n_ports * n_flows;
+	r->flows =
+		rte_zmalloc("bench_rx_flows", sizeof(*r->flows) * (n ? n : 1), RTE_CACHE_LINE_SIZE);
+	if (r->flows == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		seqtrack_init(&r->flows[i].st, 0);
+	totals_reset(&r->trial);
+	totals_reset(&r->run);
+	totals_reset(&r->snapshot);
+	r->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+	return 0;
+}
+
+void rxstat_fini(struct rxstat *r)
+{
+	rte_free(r->flows);
+	r->flows = NULL;
+}
+
+static struct rx_flow *esp_flow(struct rxstat *r, unsigned int port, uint32_t dst, uint32_t spi)
+{
+	uint32_t h = (dst * 2654435761u) ^ (spi * 40503u) ^ port;
+
+	for (unsigned int i = 0; i < BENCH_ESP_FLOWS; i++) {
+		unsigned int s = (h + i) & (BENCH_ESP_FLOWS - 1);
+		struct esp_key *k = &r->esp_keys[s];
+
+		if (!k->used) {
+			*k = (struct esp_key){ dst, spi, (uint16_t)port, true };
+			seqtrack_init(&r->esp_flows[s].st, 1); /* ESP sequence numbers start at 1 */
+			r->n_esp++;
+			return &r->esp_flows[s];
+		}
+		if (k->dst == dst && k->spi == spi && k->port == port)
+			return &r->esp_flows[s];
+	}
+	return NULL;
+}
+
+static void count(struct rxstat *r, struct rx_flow *f, uint32_t seq, uint32_t bytes)
+{
+	enum seqtrack_verdict v = seqtrack_add(&f->st, seq);
+
+	f->bytes += bytes;
+	r->trial.pkts++;
+	r->trial.bytes += bytes;
+	r->run.pkts++;
+	r->run.bytes += bytes;
+	if (v == SEQ_DUP) {
+		r->trial.dup++;
+		r->run.dup++;
+		return;
+	}
+	r->trial.unique++;
+	r->run.unique++;
+	if (v == SEQ_REORDERED || v == SEQ_LATE) {
+		r->trial.reordered++;
+		r->run.reordered++;
+	}
+}
+
+static void count_esp(struct rxstat *r, unsigned int port, const struct rte_ipv4_hdr *ip,
+	const uint8_t *esp, uint32_t bytes)
+{
+	uint32_t spi, seq;
+	struct rx_flow *f;
+
+	memcpy(&spi, esp, 4);
+	memcpy(&seq, esp + 4, 4);
+	f = esp_flow(r, port, rte_be_to_cpu_32(ip->dst_addr), rte_be_to_cpu_32(spi));
+	if (f == NULL) {
+		r->esp_overflow++;
+		r->trial.foreign++;
+		r->run.foreign++;
+		return;
+	}
+	count(r, f, rte_be_to_cpu_32(seq), bytes);
+}
+
+static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_stamp *st,
+	uint32_t bytes, uint64_t now)
+{
+	uint64_t ns;
+
+	count(r, &r->flows[(size_t)port * r->n_flows + st->flow], st->seq, bytes);
+	/* TSCs of two cores may differ by a few cycles: a negative delay counts as 0. */
+	ns = st->tsc < now ? (uint64_t)((double)(now - st->tsc) * r->ns_per_tsc) : 0;
+	hist_add(&r->trial.lat, ns);
+	hist_add(&r->run.lat, ns);
+}
+
+/* One packet: ours, ESP or foreign. Every length is checked before reading. */
+static void classify(struct rxstat *r, unsigned int port, struct rte_mbuf *m, uint64_t now)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len, bytes = m->pkt_len + BENCH_FCS_LEN;
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)d;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	uint32_t ihl, off, first;
+	struct bench_stamp st;
+
+	if (len < sizeof(*eth) + sizeof(*ip) ||
+		eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		goto foreign;
+	ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
+	off = sizeof(*eth) + ihl; /* L4 */
+	if (ihl < sizeof(*ip) || len < off + 8)
+		goto foreign;
+	if (ip->next_proto_id == IPPROTO_ESP_NUM) {
+		count_esp(r, port, ip, d + off, bytes);
+		return;
+	}
+	if (ip->next_proto_id != IPPROTO_UDP)
+		goto foreign;
+	off += sizeof(struct rte_udp_hdr);
+	if (((const struct rte_udp_hdr *)(d + off - 8))->dst_port ==
+			rte_cpu_to_be_16(UDP_ENCAP_PORT) &&
+		len >= off + 8) {
+		memcpy(&first, d + off, 4);
+		if (first != 0) {
+			count_esp(r, port, ip, d + off, bytes);
+			return;
+		}
+	}
+	if (len < off + sizeof(st))
+		goto foreign;
+	memcpy(&st, d + off, sizeof(st));
+	if (st.magic != BENCH_STAMP_MAGIC || st.flow >= r->n_flows)
+		goto foreign;
+	count_stamp(r, port, &st, bytes, now);
+	return;
+foreign:
+	r->trial.foreign++;
+	r->run.foreign++;
+}
+
+unsigned int rxstat_poll(struct rxstat *r)
+{
+	struct rte_mbuf *pkts[BENCH_MAX_BURST];
+	unsigned int total = 0;
+
+	for (unsigned int pq = 0; pq < r->n_ports * r->o->n_queues; pq++) {
+		unsigned int p = pq / r->o->n_queues;
+		struct rx_port *rp = &r->ports[p];
+		uint16_t n = rte_eth_rx_burst(
+			rp->port_id, (uint16_t)(pq % r->o->n_queues), pkts, BENCH_MAX_BURST);
+		uint64_t now, bytes = 0;
+
+		if (n == 0)
+			continue;
+		now = rte_rdtsc();
+		if (r->trial.first_tsc == 0)
+			r->trial.first_tsc = now;
+		if (r->run.first_tsc == 0)
+			r->run.first_tsc = now;
+		r->trial.last_tsc = now;
+		r->run.last_tsc = now;
+		for (uint16_t i = 0; i < n; i++) {
+			bytes += pkts[i]->pkt_len + BENCH_FCS_LEN;
+			classify(r, p, pkts[i], now);
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+		/* Single writer; relaxed: progress readers only need a recent value. */
+		atomic_store_explicit(&rp->pkts,
+			atomic_load_explicit(&rp->pkts, memory_order_relaxed) + n,
+			memory_order_relaxed);
+		atomic_store_explicit(&rp->bytes,
+			atomic_load_explicit(&rp->bytes, memory_order_relaxed) + bytes,
+			memory_order_relaxed);
+		total += n;
+	}
+	rxstat_serve(r);
+	return total;
+}
+
+void rxstat_serve(struct rxstat *r)
+{
+	/* Acquire/release: main reads `snapshot` only after seeing the ack. */
+	uint32_t req = atomic_load_explicit(&r->ck_req, memory_order_acquire);
+
+	if (req == atomic_load_explicit(&r->ck_ack, memory_order_relaxed))
+		return;
+	r->snapshot = r->trial;
+	totals_reset(&r->trial);
+	atomic_store_explicit(&r->ck_ack, req, memory_order_release);
+}

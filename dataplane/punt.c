@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Punt and inject: the only two paths between the workers and the control
+ * thread for packets. Workers enqueue punted mbufs (multi-producer) and the
+ * control thread dequeues them (single consumer); the control thread
+ * enqueues frames to send and worker 0 transmits them on its own queues.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/dp_priv.h"
+#include "dataplane/pipeline.h"
+
+/*
+ * The punt kind and port travel in mbuf->hash.usr, which the RX path may have
+ * filled with an RSS hash we no longer need once the packet is classified.
+ */
+#define PUNT_META(kind, port) ((uint32_t)(kind) | ((uint32_t)(port) << 8))
+
+void dp_punt(struct dp_worker *w, struct rte_mbuf *m, unsigned int port, unsigned int kind)
+{
+	m->hash.usr = PUNT_META(kind, port);
+	if (rte_ring_mp_enqueue(w->dp->punt_ring, m) != 0) {
+		dp_drop(w, m, DP_DROP_PUNT_FULL);
+		return;
+	}
+	DP_CTR_ADD(w->ctr.punt, 1);
+}
+
+unsigned int dp_punt_dequeue(struct dp *dp, struct dp_punt *out, unsigned int n)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	unsigned int got;
+
+	if (dp == NULL || out == NULL)
+		return 0;
+	if (n > DP_MAX_BURST)
+		n = DP_MAX_BURST;
+	got = rte_ring_sc_dequeue_burst(dp->punt_ring, (void **)pkts, n, NULL);
+	for (unsigned int i = 0; i < got; i++) {
+		out[i].m = pkts[i];
+		out[i].kind = (enum dp_punt_kind)(pkts[i]->hash.usr & 0xff);
+		out[i].port = (enum dp_port_sel)((pkts[i]->hash.usr >> 8) & 0xff);
+	}
+	return got;
+}
+
+int dp_inject(struct dp *dp, enum dp_port_sel port, struct rte_mbuf *m)
+{
+	if (dp == NULL || m == NULL || (port != DP_LAN && port != DP_WAN))
+		return -EINVAL;
+	if (rte_pktmbuf_pkt_len(m) < RTE_ETHER_HDR_LEN)
+		return -EINVAL;
+	/* MP enqueue: several control-side threads may inject (vprnctl, probes). */
+	if (rte_ring_mp_enqueue(dp->inject_ring[port], m) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+int dp_inject_frame(struct dp *dp, enum dp_port_sel port, const void *frame, size_t len)
+{
+	struct rte_mbuf *m;
+	char *p;
+	int rc;
+
+	if (dp == NULL || frame == NULL || len < RTE_ETHER_HDR_LEN || len > UINT16_MAX)
+		return -EINVAL;
+	m = rte_pktmbuf_alloc(dp->pool);
+	if (m == NULL)
+		return -ENOBUFS;
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	memcpy(p, frame, len);
+	rc = dp_inject(dp, port, m);
+	if (rc < 0)
+		rte_pktmbuf_free(m);
+	return rc;
+}
+
+void dp_inject_input(struct dp_worker *w, unsigned int port, struct rte_mbuf **pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (rte_pktmbuf_pkt_len(pkts[i]) > w->dp->port[port].mtu + RTE_ETHER_HDR_LEN + 4u) {
+			dp_drop(w, pkts[i], DP_DROP_INJECT_BAD);
+			continue;
+		}
+		dp_tx(w, port, pkts[i]);
+	}
+}

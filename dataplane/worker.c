@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcore main loop, run to completion:
+ *   RX burst (LAN, WAN) -> classify/replicate (lan.c, wan.c) -> buffered TX.
+ * Worker 0 also drains the control thread's inject rings. When idle_sleep_us
+ * is set, a worker that saw DP_IDLE_POLLS empty polls in a row sleeps, so
+ * that many EDs can share a few cores (laptops, CI, the demo).
+ */
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <string.h>
+
+#include "dataplane/dp_priv.h"
+#include "dataplane/esp/esp.h"
+#include "dataplane/pipeline.h"
+
+#define DP_IDLE_POLLS 8
+
+void dp_tx_flush(struct dp_worker *w, unsigned int port)
+{
+	struct dp_txbuf *b = &w->tx[port];
+	uint16_t sent = 0;
+
+	if (b->n == 0)
+		return;
+	/* Retry a little: a full ring/queue is usually drained within a few polls. */
+	for (unsigned int tries = 0; tries < 4 && sent < b->n; tries++)
+		sent += rte_eth_tx_burst(
+			w->dp->port[port].port_id, w->idx, b->pkts + sent, b->n - sent);
+	DP_CTR_ADD(w->ctr.tx[port], sent);
+	for (uint16_t i = sent; i < b->n; i++)
+		dp_drop(w, b->pkts[i], DP_DROP_TX_FULL);
+	b->n = 0;
+}
+
+static unsigned int poll_inject(struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	unsigned int total = 0;
+
+	for (unsigned int p = 0; p < DP_N_PORTS; p++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(
+			w->dp->inject_ring[p], (void **)pkts, DP_MAX_BURST, NULL);
+
+		if (n == 0)
+			continue;
+		DP_CTR_ADD(w->ctr.inject, n);
+		dp_inject_input(w, p, pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * SA lifetime events raised by this lcore's ESP context go to the control
+ * thread as punted mbufs carrying a struct esp_event (rare: a few per SA).
+ */
+static void punt_sa_events(struct dp_worker *w)
+{
+	struct esp_event ev[8];
+	unsigned int n = esp_ctx_take_events(w->esp, ev, RTE_DIM(ev));
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->dp->pool);
+		void *p = m != NULL ? rte_pktmbuf_append(m, sizeof(ev[i])) : NULL;
+
+		if (p == NULL) {
+			rte_pktmbuf_free(m);
+			DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_MBUF], 1);
+			continue;
+		}
+		memcpy(p, &ev[i], sizeof(ev[i]));
+		dp_punt(w, m, DP_PORT_WAN, DP_PUNT_SA_EVENT);
+	}
+}
+
+static unsigned int poll_port(struct dp_worker *w, unsigned int port)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	uint16_t n;
+
+	n = rte_eth_rx_burst(w->dp->port[port].port_id, w->idx, pkts, DP_MAX_BURST);
+	if (n == 0)
+		return 0;
+	DP_CTR_ADD(w->ctr.rx[port], n);
+	if (port == DP_PORT_LAN)
+		dp_lan_input(w, pkts, n);
+	else
+		dp_wan_input(w, pkts, n);
+	return n;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	unsigned int empty = 0;
+
+	dp_worker_online(w);
+	/* Relaxed: the flag carries no data (see struct dp). */
+	while (__atomic_load_n(&dp->running, __ATOMIC_RELAXED)) {
+		unsigned int n = 0;
+
+		n += poll_port(w, DP_PORT_LAN);
+		n += poll_port(w, DP_PORT_WAN);
+		if (w->idx == 0)
+			n += poll_inject(w);
+		dp_tx_flush(w, DP_PORT_LAN);
+		dp_tx_flush(w, DP_PORT_WAN);
+		if (n != 0)
+			punt_sa_events(w);
+		dp_worker_quiescent(w);
+		if (n != 0 || dp->conf.idle_sleep_us == 0) {
+			empty = 0;
+			continue;
+		}
+		if (++empty < DP_IDLE_POLLS)
+			continue;
+		DP_CTR_ADD(w->ctr.idle_sleeps, 1);
+		dp_worker_offline(w);
+		rte_delay_us_sleep(dp->conf.idle_sleep_us);
+		dp_worker_online(w);
+	}
+	dp_worker_offline(w);
+	return 0;
+}
