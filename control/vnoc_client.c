@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -181,6 +182,8 @@ static void connect_now(struct ed_client *c)
 		disconnect(c, strerror(errno));
 		return;
 	}
+	/* Small control messages: do not let Nagle hold them for an ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->fd = fd;
 	c->state = ED_CL_CONNECTING;
 	c->deadline_ms = vprn_now_ms() + c->conf->vnoc.handshake_timeout_ms;
