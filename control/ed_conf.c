@@ -52,10 +52,10 @@ static int load_vnoc(
 		(rc = vprn_conf_u32(g, "port", false, 1, 65535, &port, err)) != 0 ||
 		(rc = vprn_conf_str(g, "server_name", false, v->server_name, sizeof(v->server_name),
 			 err)) != 0 ||
-		(rc = vprn_conf_path(g, "ca", true, dir, v->ca, sizeof(v->ca), err)) != 0 ||
-		(rc = vprn_conf_path(g, "cert", true, dir, v->cert, sizeof(v->cert), err)) != 0 ||
-		(rc = vprn_conf_path(g, "key", true, dir, v->key, sizeof(v->key), err)) != 0 ||
-		(rc = vprn_conf_path(g, "crl", false, dir, v->crl, sizeof(v->crl), err)) != 0 ||
+		(rc = vprn_conf_file(g, "ca", true, dir, v->ca, sizeof(v->ca), err)) != 0 ||
+		(rc = vprn_conf_file(g, "cert", true, dir, v->cert, sizeof(v->cert), err)) != 0 ||
+		(rc = vprn_conf_file(g, "key", true, dir, v->key, sizeof(v->key), err)) != 0 ||
+		(rc = vprn_conf_file(g, "crl", false, dir, v->crl, sizeof(v->crl), err)) != 0 ||
 		(rc = vprn_conf_u32(g, "handshake_timeout_ms", false, 100, 600000,
 			 &v->handshake_timeout_ms, err)) != 0 ||
 		(rc = vprn_conf_u32(

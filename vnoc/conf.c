@@ -36,8 +36,41 @@ static int groups_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
 	return 0;
 }
 
+static int classes_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
+	const struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)vpn;
+	(void)conf;
+	if (!config_setting_is_list(s))
+		return vprn_conf_fail(err, s, NULL, "'classes' must be a list ( { ... }, ... )");
+	return 0;
+}
+
 static const struct vnoc_vpn_ext vnoc_vpn_ext[] = {
-	{ "groups", groups_shape },
+	{ "groups", groups_shape },   /* group policies (vnoc/core/policy.c) */
+	{ "classes", classes_shape }, /* site classes (vnoc/core/policy.c) */
+};
+
+/* Top-level sections of the service modules (vnoc/core, docs/vnoc.md). */
+struct vnoc_top_ext {
+	const char *key;
+	int (*parse)(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err);
+};
+
+static int group_shape(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)conf;
+	if (!config_setting_is_group(s))
+		return vprn_conf_fail(
+			err, s, NULL, "'%s' must be a group { ... }", config_setting_name(s));
+	return 0;
+}
+
+static const struct vnoc_top_ext vnoc_top_ext[] = {
+	{ "trees", group_shape },
+	{ "keys", group_shape },
+	{ "metrics", group_shape },
+	{ "limits", group_shape },
 };
 
 /* ---- loader ---------------------------------------------------------------- */
@@ -61,12 +94,12 @@ static int load_tls(const config_setting_t *root, const char *dir, struct vnoc_c
 
 	if ((rc = vprn_conf_group(root, "tls", true, &g, err)) != 0 ||
 		(rc = vprn_conf_only_keys(g, keys, err)) != 0 ||
-		(rc = vprn_conf_path(g, "ca", true, dir, c->tls.ca, sizeof(c->tls.ca), err)) != 0 ||
-		(rc = vprn_conf_path(
+		(rc = vprn_conf_file(g, "ca", true, dir, c->tls.ca, sizeof(c->tls.ca), err)) != 0 ||
+		(rc = vprn_conf_file(
 			 g, "cert", true, dir, c->tls.cert, sizeof(c->tls.cert), err)) != 0 ||
-		(rc = vprn_conf_path(g, "key", true, dir, c->tls.key, sizeof(c->tls.key), err)) !=
+		(rc = vprn_conf_file(g, "key", true, dir, c->tls.key, sizeof(c->tls.key), err)) !=
 			0 ||
-		(rc = vprn_conf_path(g, "crl", false, dir, c->tls.crl, sizeof(c->tls.crl), err)) !=
+		(rc = vprn_conf_file(g, "crl", false, dir, c->tls.crl, sizeof(c->tls.crl), err)) !=
 			0 ||
 		(rc = vprn_conf_u32(g, "handshake_timeout_ms", false, 100, 600000,
 			 &c->tls.handshake_timeout_ms, err)) != 0)
@@ -160,7 +193,7 @@ static int load_site(const config_setting_t *s, struct vnoc_conf *c, struct vnoc
 static int load_vpn(const config_setting_t *v, struct vnoc_conf *c, struct vnoc_vpn *vpn,
 	struct vprn_conf_err *err)
 {
-	static const char *const keys[] = { "name", "sites", "groups", NULL };
+	static const char *const keys[] = { "name", "sites", "groups", "classes", NULL };
 	const config_setting_t *sites;
 	int rc;
 
@@ -246,7 +279,7 @@ static void defaults(struct vnoc_conf *c)
 int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_err *err)
 {
 	static const char *const keys[] = { "log_level", "ctl_socket", "listen", "tls", "timers",
-		"database", "vpns", NULL };
+		"database", "vpns", "trees", "keys", "metrics", "limits", NULL };
 	char dir[PATH_MAX];
 	config_t cfg;
 	const config_setting_t *root;
@@ -273,6 +306,15 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 		vnoc_conf_free(conf);
 		return rc == -ENOMEM ? vprn_conf_fail(err, NULL, path, "out of memory"),
 		       -ENOMEM	     : rc;
+	}
+	for (size_t i = 0; i < sizeof(vnoc_top_ext) / sizeof(vnoc_top_ext[0]); i++) {
+		const config_setting_t *s = config_setting_get_member(root, vnoc_top_ext[i].key);
+
+		if (s != NULL && (rc = vnoc_top_ext[i].parse(s, conf, err)) != 0) {
+			config_destroy(&cfg);
+			vnoc_conf_free(conf);
+			return rc;
+		}
 	}
 	config_destroy(&cfg);
 	return 0;

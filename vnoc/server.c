@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,26 @@ enum { TAG_LISTEN = 1, TAG_SIGNAL, TAG_TICK, TAG_CTL, TAG_MAX = 4096 };
 struct vnoc_site_state *vnoc_site_state(struct vnoc *v, uint32_t site_id)
 {
 	return &v->site_state[site_id - 1];
+}
+
+int vnoc_send_site(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
+{
+	struct vnoc_site_state *st;
+
+	if (site_id == 0 || site_id > v->conf.n_sites)
+		return -EINVAL;
+	st = vnoc_site_state(v, site_id);
+	if (st->session == NULL || st->session->state != VNOC_SESS_ESTABLISHED)
+		return -ENOTCONN;
+	return vnoc_session_send(v, st->session, msg);
+}
+
+/* TLS-time CN check: only registered sites get a session. */
+static bool cn_registered(void *arg, const char *cn)
+{
+	struct vnoc *v = arg;
+
+	return vnoc_conf_site(&v->conf, cn) != NULL;
 }
 
 static int add_fd(struct vnoc *v, int fd, uint64_t tag)
@@ -116,6 +137,7 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 		LOG_ERR("vnoc", "TLS setup: %s", err);
 		return -EINVAL;
 	}
+	vprn_tls_ctx_set_cn_check(v->tls, cn_registered, v);
 	if ((rc = open_signals(v)) != 0 || (rc = open_tick(v)) != 0 || (rc = open_listen(v)) != 0)
 		return rc;
 	ctl_path = ctl_override != NULL ? ctl_override : conf->ctl_socket;
@@ -133,6 +155,8 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 
 static void accept_all(struct vnoc *v)
 {
+	const int one = 1;
+
 	for (;;) {
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
@@ -153,6 +177,8 @@ static void accept_all(struct vnoc *v)
 			close(fd);
 			continue;
 		}
+		/* Small control messages: do not let Nagle hold them for an ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (vnoc_session_new(v, fd, peer) == NULL) {
 			LOG_ERR("vnoc", "cannot create a session for %s", peer);
 			close(fd);
