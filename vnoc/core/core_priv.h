@@ -42,6 +42,8 @@ struct vnoc_core {
 	uint8_t probe_secret[32];
 	uint64_t next_reopt_ms;
 	struct vnoc_core_counters cnt;
+	struct vnoc_policy_edit *edits; /* runtime edits (strings owned), replayed at load */
+	size_t n_edits;
 };
 
 static inline uint64_t core_now(const struct vnoc_core *c)

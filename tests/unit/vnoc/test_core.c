@@ -291,6 +291,61 @@ static void test_ctl_output(void **state)
 	vprn_json_fini(&j);
 }
 
+static void test_policy_edits_persist(void **state)
+{
+	struct ctx *x = *state;
+	char db[64], err[512], wal[80];
+	char *set_args[] = { "set", "acme", "feed", "receivers", "[\"br1\"]" };
+	char *bad_args[] = { "set", "acme", "feed", "bogus", "1" };
+	char *list_args[] = { "edits" };
+	struct vnoc_policy_err perr;
+	struct vprn_json j;
+	int fd;
+
+	snprintf(db, sizeof(db), "/tmp/vprn-core-db-XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	for (int life = 0; life < 2; life++) {
+		struct vnoc_core_params p = { .policy = vnoc_policy_load_file(x->path, &perr),
+			.db_path = db,
+			.clock = { now_ms, x },
+			.out = rec_outbox(&x->rec),
+			.config_path = x->path };
+		size_t mark;
+
+		vnoc_core_destroy(x->c);
+		x->c = vnoc_core_create(&p);
+		assert_non_null(x->c);
+		if (life == 0) {
+			vprn_json_init(&j);
+			assert_int_equal(
+				vnoc_core_ctl_policy(x->c, 5, bad_args, &j, err, sizeof(err)),
+				-EINVAL);
+			assert_non_null(strstr(err, "unknown option 'bogus'"));
+			assert_int_equal(
+				vnoc_core_ctl_policy(x->c, 5, set_args, &j, err, sizeof(err)), 0);
+			vprn_json_fini(&j);
+		}
+		/* in both lives (the second after a restart): br2 may no longer receive */
+		mark = x->rec.n;
+		handle_join(x, 2, VPRN_MSG_JOIN, VPRN_ROLE_RECEIVER);
+		handle_join(x, 1, VPRN_MSG_JOIN, VPRN_ROLE_RECEIVER);
+		assert_false(join_result(x, mark, 2)->m.u.join_result.granted);
+		assert_true(join_result(x, mark, 1)->m.u.join_result.granted);
+		vprn_json_init(&j);
+		assert_int_equal(vnoc_core_ctl_policy(x->c, 1, list_args, &j, err, sizeof(err)), 0);
+		assert_non_null(strstr(vprn_json_str(&j), "\"key\":\"receivers\""));
+		assert_null(strstr(vprn_json_str(&j), "bogus"));
+		vprn_json_fini(&j);
+	}
+	unlink(db);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", db);
+	unlink(wal);
+}
+
 static void test_probe_keys(void **state)
 {
 	struct ctx *x = *state;
@@ -310,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_edits_persist, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
