@@ -99,6 +99,7 @@ static void edit_cb(
 static struct vnoc_policy *load_policy(
 	struct vnoc_core *c, const char *path, struct vnoc_policy_err *perr);
 static void adopt(struct vnoc_core *c, struct vnoc_policy *np);
+static int build_name_index(struct vnoc_core *c);
 
 struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 {
@@ -118,6 +119,7 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	if (p->config_path != NULL)
 		snprintf(c->config_path, sizeof(c->config_path), "%s", p->config_path);
 	if (c->pol == NULL || load_sites(c, c->pol) != 0 || c->n_sites == 0 ||
+		build_name_index(c) != 0 ||
 		RAND_bytes(c->probe_secret, sizeof(c->probe_secret)) != 1)
 		goto fail;
 	if (p->db_path != NULL) {
@@ -179,16 +181,46 @@ void vnoc_core_destroy(struct vnoc_core *c)
 		free((char *)c->edits[i].value);
 	}
 	free(c->edits);
+	free(c->name_index);
 	free(c->sites);
 	OPENSSL_cleanse(c->probe_secret, sizeof(c->probe_secret));
 	free(c);
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s != '\0')
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* Open addressing, twice the sites: metrics reports name hundreds of peers. */
+static int build_name_index(struct vnoc_core *c)
+{
+	c->name_slots = 2 * c->n_sites + 1;
+	c->name_index = malloc(c->name_slots * sizeof(*c->name_index));
+	if (c->name_index == NULL)
+		return -ENOMEM;
+	memset(c->name_index, 0xff, c->name_slots * sizeof(*c->name_index));
+	for (uint32_t i = 0; i < c->n_sites; i++) {
+		uint32_t h = name_hash(c->sites[i].name) % c->name_slots;
+
+		while (c->name_index[h] != UINT32_MAX)
+			h = (h + 1) % c->name_slots;
+		c->name_index[h] = i;
+	}
+	return 0;
+}
+
 int vnoc_core_site_id(const struct vnoc_core *c, const char *name)
 {
-	for (uint32_t i = 0; i < c->n_sites; i++)
-		if (strcmp(c->sites[i].name, name) == 0)
-			return (int)i;
+	uint32_t h = name_hash(name) % c->name_slots;
+
+	for (; c->name_index[h] != UINT32_MAX; h = (h + 1) % c->name_slots)
+		if (strcmp(c->sites[c->name_index[h]].name, name) == 0)
+			return (int)c->name_index[h];
 	return -ENOENT;
 }
 
@@ -309,8 +341,11 @@ static void apply_membership(
 	int rc;
 
 	r = vnoc_policy_check_join(c->pol, x.vpn, c->sites[site].idx, &req, text, sizeof(text));
-	if (r == VNOC_GRANTED && vnoc_members_count_site(c->members, site) >=
-					 (size_t)c->pol->conf.max_groups_per_site) {
+	/* the limit counts (a full scan) only for memberships not yet held */
+	if (r == VNOC_GRANTED &&
+		vnoc_members_get(c->members, site, m->group, (uint8_t)m->role) == NULL &&
+		vnoc_members_count_site(c->members, site) >=
+			(size_t)c->pol->conf.max_groups_per_site) {
 		r = VNOC_REFUSE_OVERLOADED;
 		snprintf(text, sizeof(text), "more than %lld memberships",
 			(long long)c->pol->conf.max_groups_per_site);

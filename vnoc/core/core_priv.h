@@ -34,6 +34,8 @@ struct vnoc_core {
 	char config_path[4096];
 	struct core_site *sites;
 	uint32_t n_sites;
+	uint32_t *name_index; /* hash of site names -> id (UINT32_MAX: empty slot) */
+	uint32_t name_slots;
 	struct vnoc_members *members;
 	struct vnoc_metrics *metrics;
 	struct vnoc_spi_alloc *spis;
