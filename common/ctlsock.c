@@ -336,12 +336,14 @@ static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_
 		return;
 	}
 	n = strlen(ans);
-	c->out = realloc(ans, n + 2);
+	c->out = malloc(n + 2);
 	if (c->out == NULL) {
 		free(ans);
 		client_drop(s, c);
 		return;
 	}
+	memcpy(c->out, ans, n);
+	free(ans);
 	c->out[n] = '\n';
 	c->out[n + 1] = '\0';
 	c->out_len = n + 1;

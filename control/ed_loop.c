@@ -62,7 +62,7 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 
 	ed->start_ms = vprn_now_ms();
 	ed->sigfd = ed->tickfd = -1;
-	ed->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ed->epfd = epoll_create1(EPOLL_CLOEXEC); /* -1 on failure: fini skips it */
 	if (ed->epfd < 0)
 		return -errno;
 	/* SIGINT/SIGTERM are blocked in main() before EAL starts its threads. */

@@ -402,10 +402,17 @@ static void read_frames(struct ed_client *c)
 		if (rc == 0)
 			return;
 		if (rc < 0) {
-			disconnect(c, rc == -ECONNRESET ? "VNOC closed the connection"
-				      : rc == -EMSGSIZE ? "oversize frame from the VNOC"
-				      : rc == -EPIPE	? "truncated frame from the VNOC"
-							: "bad frame from the VNOC");
+			char reason[420];
+
+			snprintf(reason, sizeof(reason), "%s",
+				rc == -ECONNRESET ? "VNOC closed the connection"
+				: rc == -EMSGSIZE ? "oversize frame from the VNOC"
+				: rc == -EBADMSG  ? "zero-length frame from the VNOC"
+				: rc == -EPIPE	  ? "truncated frame from the VNOC"
+						  : "");
+			if (reason[0] == '\0')
+				snprintf(reason, sizeof(reason), "TLS: %s", vprn_tls_error(c->tls));
+			disconnect(c, reason);
 			return;
 		}
 		rc = vprn_msg_decode(buf, len, &m);

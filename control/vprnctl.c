@@ -202,6 +202,8 @@ static void print_object(const struct vprn_jval *v, int indent)
 {
 	size_t kw = 0;
 
+	if (v->n == 0)
+		printf("%*s(none)\n", indent, "");
 	for (size_t i = 0; i < v->n; i++)
 		if (strlen(v->keys[i]) > kw)
 			kw = strlen(v->keys[i]);

@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,9 @@ struct dp_txn *dp_txn_begin(struct dp *dp)
 	if (txn == NULL)
 		return NULL;
 	txn->dp = dp;
+	pthread_mutex_lock(&dp->cfg_lock);
 	memcpy(&txn->cfg, dp->cfg, sizeof(txn->cfg));
+	pthread_mutex_unlock(&dp->cfg_lock);
 	return txn;
 }
 
@@ -259,6 +262,7 @@ int dp_txn_commit(struct dp_txn *txn)
 	if (txn == NULL)
 		return -EINVAL;
 	dp = txn->dp;
+	pthread_mutex_lock(&dp->cfg_lock);
 	rc = cfg_check(&txn->cfg);
 	if (rc == 0) {
 		/* New groups: counters start from what the slot shows now. */
@@ -269,6 +273,7 @@ int dp_txn_commit(struct dp_txn *txn)
 	}
 	if (rc == 0)
 		memcpy(dp->cfg, &txn->cfg, sizeof(*dp->cfg));
+	pthread_mutex_unlock(&dp->cfg_lock);
 	free(txn);
 	return rc;
 }
@@ -478,16 +483,23 @@ static void snapshot_slot(struct dp *dp, uint16_t slot)
 
 int dp_group_get_stats(struct dp *dp, uint32_t group, struct dp_group_stats *st)
 {
-	struct dp_group_ctr sum, *base;
 	int i;
 
 	if (dp == NULL || st == NULL)
 		return -EINVAL;
+	pthread_mutex_lock(&dp->cfg_lock);
 	i = find_group(dp->cfg, group);
-	if (i < 0)
-		return -ENOENT;
-	base = &dp->gbase[dp->cfg->groups[i].slot];
-	slot_sum(dp, dp->cfg->groups[i].slot, &sum);
+	if (i >= 0)
+		dp_group_stats_locked(dp, dp->cfg->groups[i].slot, st);
+	pthread_mutex_unlock(&dp->cfg_lock);
+	return i < 0 ? -ENOENT : 0;
+}
+
+void dp_group_stats_locked(struct dp *dp, uint16_t slot, struct dp_group_stats *st)
+{
+	struct dp_group_ctr sum, *base = &dp->gbase[slot];
+
+	slot_sum(dp, slot, &sum);
 	st->lan_pkts = sum.lan_pkts - base->lan_pkts;
 	st->wan_pkts = sum.wan_pkts - base->wan_pkts;
 	st->bytes = sum.bytes - base->bytes;
@@ -495,5 +507,4 @@ int dp_group_get_stats(struct dp *dp, uint32_t group, struct dp_group_stats *st)
 		st->idle_ms = UINT64_MAX;
 	else
 		st->idle_ms = (rte_rdtsc() - sum.last_tsc) * 1000 / rte_get_tsc_hz();
-	return 0;
 }

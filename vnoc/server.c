@@ -35,11 +35,19 @@ int vnoc_send_site(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
 	struct vnoc_site_state *st;
 
 	if (site_id == 0 || site_id > v->conf.n_sites)
-		return -ENOTCONN;
+		return -EINVAL;
 	st = vnoc_site_state(v, site_id);
-	if (st->session == NULL)
+	if (st->session == NULL || st->session->state != VNOC_SESS_ESTABLISHED)
 		return -ENOTCONN;
 	return vnoc_session_send(v, st->session, msg);
+}
+
+/* TLS-time CN check: only registered sites get a session. */
+static bool cn_registered(void *arg, const char *cn)
+{
+	struct vnoc *v = arg;
+
+	return vnoc_conf_site(&v->conf, cn) != NULL;
 }
 
 static int add_fd(struct vnoc *v, int fd, uint64_t tag)
@@ -129,6 +137,7 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 		LOG_ERR("vnoc", "TLS setup: %s", err);
 		return -EINVAL;
 	}
+	vprn_tls_ctx_set_cn_check(v->tls, cn_registered, v);
 	if ((rc = open_signals(v)) != 0 || (rc = open_tick(v)) != 0 || (rc = open_listen(v)) != 0)
 		return rc;
 	ctl_path = ctl_override != NULL ? ctl_override : conf->ctl_socket;

@@ -200,6 +200,11 @@ static void handshake(struct vnoc *v, struct vnoc_session *s)
 		set_events(v, s, vprn_tls_want_write(s->tls) ? EPOLLIN | EPOLLOUT : EPOLLIN);
 		return;
 	}
+	if (rc == -EACCES) {
+		v->cnt.refused_unknown++;
+		vnoc_session_close(v, s, vprn_tls_error(s->tls));
+		return;
+	}
 	if (rc != 0) {
 		char reason[420];
 
@@ -274,9 +279,14 @@ static void on_frame(struct vnoc *v, struct vnoc_session *s, const uint8_t *buf,
 	int rc = vprn_msg_decode(buf, len, &m);
 
 	if (rc != 0) {
+		/*
+		 * Bytes that are not a valid envelope: the peer may not speak this
+		 * protocol at all, so no Error message, just the logged reason.
+		 */
 		v->cnt.protocol_errors++;
-		vnoc_session_fail(v, s, VPRN_ERR_PROTOCOL,
-			rc == -EBADMSG ? "undecodable message" : "invalid message");
+		vnoc_session_close(v, s,
+			rc == -EBADMSG ? "undecodable message (not a protobuf envelope)"
+				       : "invalid message (a rule of docs/protocol.md broken)");
 		return;
 	}
 	s->rx_msgs++;

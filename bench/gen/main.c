@@ -188,9 +188,9 @@ static struct trial_result *run_trial(
 	r->tx.ctl.rate_pps = rate;
 	r->tx.ctl.max_pkts = count;
 	atomic_store_explicit(&r->tx.ctl.done, false, memory_order_relaxed);
-	atomic_store_explicit(&r->tx.ctl.on, true, memory_order_relaxed);
-	/* Release: the TX lcore sees rate and max_pkts once it sees the new gen. */
+	/* Release both, gen first: a TX lcore that sees on sees this trial (txgen_poll). */
 	atomic_fetch_add_explicit(&r->tx.ctl.gen, 1, memory_order_release);
+	atomic_store_explicit(&r->tx.ctl.on, true, memory_order_release);
 	start = rte_rdtsc();
 	wait_until(r, secs > 0 ? start + (uint64_t)(secs * (double)r->hz) : 0,
 		r->o.n_tx > 0 && count > 0);
@@ -367,6 +367,8 @@ int main(int argc, char **argv)
 	r->start_tsc = rte_rdtsc();
 	r->next_progress_tsc = r->start_tsc + r->hz;
 	r->latency_trial = -1;
+	if (r->o.delay_s > 0) /* RX keeps draining meanwhile */
+		wait_until(r, rte_rdtsc() + (uint64_t)(r->o.delay_s * (double)r->hz), false);
 	if (r->o.search_loss >= 0)
 		search(r);
 	else

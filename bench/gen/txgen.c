@@ -267,12 +267,16 @@ unsigned int txgen_poll(struct txgen *g)
 	uint32_t gen;
 	bool on, busy = false;
 
-	/* Acquire: pairs with main's release of gen, so rate/max_pkts are this trial's. */
+	/*
+	 * Acquire on `on`, then on `gen`: main bumps gen before it sets on (both
+	 * release), so seeing on == true means this trial's gen, rate and max_pkts
+	 * are visible too and the bucket is reset before the first packet.
+	 */
+	on = atomic_load_explicit(&g->ctl.on, memory_order_acquire);
 	gen = atomic_load_explicit(&g->ctl.gen, memory_order_acquire);
 	if (gen != g->seen_gen)
 		new_trial(g, gen);
-	on = atomic_load_explicit(&g->ctl.on, memory_order_relaxed) &&
-	     !atomic_load_explicit(&g->ctl.done, memory_order_relaxed);
+	on = on && !atomic_load_explicit(&g->ctl.done, memory_order_relaxed);
 	for (unsigned int p = 0; p < g->n_ports; p++)
 		total += port_poll(g, &g->ports[p], on, &busy);
 	if (on && !busy)

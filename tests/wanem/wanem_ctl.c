@@ -156,14 +156,15 @@ static void cmd_show(struct wanem *w, struct wanem_out *o)
 
 static void stats_text(struct wanem *w, struct wanem_out *o)
 {
+	wanem_link_sock_stats(w);
 	for (unsigned int i = 0; i < w->n_links; i++) {
 		const struct wanem_link_stats *st = &w->links[i].st;
 
 		wanem_out_printf(o,
 			"link %s rx_pkts=%lu rx_bytes=%lu tx_pkts=%lu tx_bytes=%lu arp_rx=%lu "
-			"arp_tx=%lu icmp_echo=%lu",
+			"arp_tx=%lu icmp_echo=%lu sock_drops=%lu",
 			w->links[i].name, st->rx_pkts, st->rx_bytes, st->tx_pkts, st->tx_bytes,
-			st->arp_rx, st->arp_tx, st->icmp_echo);
+			st->arp_rx, st->arp_tx, st->icmp_echo, st->sock_drops);
 		for (int d = 0; d < WANEM_DROP_MAX; d++)
 			wanem_out_printf(o, " %s=%lu", wanem_drop_names[d], st->drops[d]);
 		wanem_out_printf(o, "\n");
@@ -186,6 +187,7 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 {
 	const char *sep = "";
 
+	wanem_link_sock_stats(w);
 	wanem_out_printf(o, "{\"queue\": %zu, \"links\": [", w->queue.n);
 	for (unsigned int i = 0; i < w->n_links; i++) {
 		const struct wanem_link_stats *st = &w->links[i].st;
@@ -194,9 +196,9 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 			"%s{\"name\": \"%s\", \"rx_pkts\": %lu, \"rx_bytes\": %lu, \"tx_pkts\": "
 			"%lu, "
 			"\"tx_bytes\": %lu, \"arp_rx\": %lu, \"arp_tx\": %lu, \"icmp_echo\": %lu, "
-			"\"drops\": {",
+			"\"sock_drops\": %lu, \"drops\": {",
 			i ? ", " : "", w->links[i].name, st->rx_pkts, st->rx_bytes, st->tx_pkts,
-			st->tx_bytes, st->arp_rx, st->arp_tx, st->icmp_echo);
+			st->tx_bytes, st->arp_rx, st->arp_tx, st->icmp_echo, st->sock_drops);
 		for (int d = 0; d < WANEM_DROP_MAX; d++)
 			wanem_out_printf(o, "%s\"%s\": %lu", d ? ", " : "", wanem_drop_names[d],
 				st->drops[d]);

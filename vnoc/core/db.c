@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -79,6 +81,27 @@ void vnoc_db_close(struct vnoc_db *db)
 	free(db);
 }
 
+/* The default path (/var/lib/vprn/) may not exist on a fresh host: create
+ * the last directory level (0700: accounting is operator data). */
+static int make_parent_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		LOG_ERR("db", "%s: cannot create directory: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 struct vnoc_db *vnoc_db_open(const char *path)
 {
 	struct vnoc_db *db = calloc(1, sizeof(*db));
@@ -86,6 +109,8 @@ struct vnoc_db *vnoc_db_open(const char *path)
 
 	if (db == NULL)
 		return NULL;
+	if (make_parent_dir(path) < 0)
+		goto fail;
 	if (sqlite3_open(path, &db->h) != SQLITE_OK) {
 		LOG_ERR("db", "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		goto fail;

@@ -190,6 +190,38 @@ static void test_revoked_refused(void **state)
 	pair_close(&pr);
 }
 
+static bool only_vnoc_and_br1(void *arg, const char *cn)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return strcmp(cn, "br1") == 0;
+}
+
+static void test_cn_check(void **state)
+{
+	struct pair pr;
+	int calls = 0;
+
+	(void)state;
+	pair_open(&pr, "hq", "vnoc", NULL);
+	vprn_tls_ctx_set_cn_check(pr.sctx, only_vnoc_and_br1, &calls);
+	pair_handshake(&pr);
+	assert_int_equal(pr.rs, -EACCES);
+	assert_int_equal(calls, 1);
+	assert_non_null(strstr(vprn_tls_error(pr.srv), "'hq' refused"));
+	assert_string_equal(vprn_tls_peer_cn(pr.srv), "");
+	pair_close(&pr);
+	/* a foreign chain never reaches the CN check */
+	calls = 0;
+	pair_open(&pr, "foreign-hq", NULL, NULL);
+	vprn_tls_ctx_set_cn_check(pr.sctx, only_vnoc_and_br1, &calls);
+	pair_handshake(&pr);
+	assert_int_equal(pr.rs, -EPROTO);
+	assert_int_equal(calls, 0);
+	pair_close(&pr);
+}
+
 static void test_wrong_server_name(void **state)
 {
 	struct pair pr;
@@ -259,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_mutual_auth_and_frames),
 		cmocka_unit_test(test_foreign_ca_refused),
 		cmocka_unit_test(test_revoked_refused),
+		cmocka_unit_test(test_cn_check),
 		cmocka_unit_test(test_wrong_server_name),
 		cmocka_unit_test(test_tls12_refused),
 		cmocka_unit_test(test_bad_files),

@@ -132,6 +132,19 @@ static void roundtrip(enum esp_xform x, bool esn, bool udp, bool oop_out, bool o
 		assert_int_equal((o[2] << 8) | o[3], rte_pktmbuf_data_len(enc[i]));
 		sas[i] = in_sa;
 	}
+	if (x == ESP_XFORM_AES_CBC_128_HMAC_SHA256 || x == ESP_XFORM_AES_CBC_256_HMAC_SHA256) {
+		/* CBC IVs: never repeated (and never the sequence number in clear). */
+		uint16_t ivo = (uint16_t)(esp_sa_outer_hdr_len(out_sa) + 8);
+
+		for (int i = 0; i < RT_N; i++) {
+			const uint8_t *a = rte_pktmbuf_mtod_offset(enc[i], const uint8_t *, ivo);
+
+			assert_false(a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0);
+			for (int j = 0; j < i; j++)
+				assert_memory_not_equal(a,
+					rte_pktmbuf_mtod_offset(enc[j], const uint8_t *, ivo), 16);
+		}
+	}
 	if (oop_in) {
 		r = esp_inb_oop(ctx, enc, sas, dec, RT_N, mp, reasons);
 		assert_int_equal(r, RT_N);
