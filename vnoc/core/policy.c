@@ -72,6 +72,9 @@ void vnoc_policy_free(struct vnoc_policy *p)
 		free(vpn->groups);
 		free(vpn->classes);
 		free(vpn->sites);
+		free(vpn->site_wan);
+		free(vpn->site_max_degree);
+		free(vpn->site_relay);
 	}
 	free(p->vpns);
 	free(p);
@@ -83,6 +86,32 @@ static int site_index(const struct vnoc_vpn_policy *vpn, const char *name)
 		if (strcmp(vpn->sites[i], name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* The registry validates these strictly; here a bad value only needs to be refused. */
+static int parse_site_attrs(const config_setting_t *s, struct vnoc_vpn_policy *vpn, size_t i,
+	struct vnoc_policy_err *err)
+{
+	const char *wan = NULL;
+	struct in_addr a;
+	int deg = 0, relay = 1;
+
+	if (config_setting_lookup_string(s, "wan", &wan)) {
+		if (inet_pton(AF_INET, wan, &a) != 1) {
+			vnoc_opts_err(err, s, "site %s: bad wan address '%s'", vpn->sites[i], wan);
+			return -EINVAL;
+		}
+		vpn->site_wan[i] = ntohl(a.s_addr);
+	}
+	if (config_setting_lookup_int(s, "max_degree", &deg) && (deg < 1 || deg > 1024)) {
+		vnoc_opts_err(err, s, "site %s: max_degree %d out of range [1, 1024]",
+			vpn->sites[i], deg);
+		return -EINVAL;
+	}
+	config_setting_lookup_bool(s, "relay", &relay);
+	vpn->site_max_degree[i] = (uint32_t)deg;
+	vpn->site_relay[i] = relay != 0;
+	return 0;
 }
 
 static int parse_sites(
@@ -97,7 +126,11 @@ static int parse_sites(
 		return -EINVAL;
 	}
 	vpn->sites = calloc((size_t)n, sizeof(*vpn->sites));
-	if (vpn->sites == NULL)
+	vpn->site_wan = calloc((size_t)n, sizeof(*vpn->site_wan));
+	vpn->site_max_degree = calloc((size_t)n, sizeof(*vpn->site_max_degree));
+	vpn->site_relay = calloc((size_t)n, sizeof(*vpn->site_relay));
+	if (vpn->sites == NULL || vpn->site_wan == NULL || vpn->site_max_degree == NULL ||
+		vpn->site_relay == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(sites, (unsigned int)i);
@@ -114,6 +147,8 @@ static int parse_sites(
 		}
 		memcpy(vpn->sites[i], name, strlen(name) + 1);
 		vpn->n_sites = (size_t)i + 1;
+		if (parse_site_attrs(s, vpn, (size_t)i, err) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }

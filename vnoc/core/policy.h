@@ -82,6 +82,10 @@ struct vnoc_vpn_policy {
 	char name[VNOC_NAME_MAX];
 	char (*sites)[VNOC_NAME_MAX]; /* site names, config order = site index */
 	size_t n_sites;
+	/* read-only copies of the registry's site fields (the daemon's loader owns them) */
+	uint32_t *site_wan;	   /* `wan`, host order; 0 if absent */
+	uint32_t *site_max_degree; /* `max_degree`; 0 = solver default */
+	uint8_t *site_relay;	   /* `relay`; default true */
 	struct vnoc_site_class *classes;
 	size_t n_classes;
 	struct vnoc_group_policy *groups;
@@ -97,7 +101,10 @@ struct vnoc_policy {
 
 /** Error text of a failed load: "FILE:LINE: message". */
 struct vnoc_policy_err {
-	char msg[512];
+	char msg[512]; /* the whole "FILE:LINE: message" */
+	char file[256];
+	int line;
+	const char *text; /* into msg: the message without "FILE:LINE: " */
 };
 
 /**

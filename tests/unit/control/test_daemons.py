@@ -171,6 +171,7 @@ def vnoc_conf(d, port):
     with open(path, "w") as f:
         f.write(f"""log_level = "debug";
 ctl_socket = "{d}/vnoc.sock";
+database = "{d}/vnoc.db";
 listen = {{ address = "127.0.0.1"; port = {port}; }};
 tls = {{ ca = "pki/ca.pem"; cert = "pki/vnoc.pem"; key = "pki/vnoc.key"; crl = "pki/crl.pem";
         handshake_timeout_ms = 600; }};
