@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "core/policy.h"
 
 #define DEFAULT_CTL "/run/vprn/vnoc.sock"
 #define DEFAULT_PORT 7800
@@ -36,8 +37,41 @@ static int groups_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
 	return 0;
 }
 
+static int classes_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
+	const struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)vpn;
+	(void)conf;
+	if (!config_setting_is_list(s))
+		return vprn_conf_fail(err, s, NULL, "'classes' must be a list ( { ... }, ... )");
+	return 0;
+}
+
 static const struct vnoc_vpn_ext vnoc_vpn_ext[] = {
-	{ "groups", groups_shape },
+	{ "groups", groups_shape },   /* group policies (vnoc/core/policy.c) */
+	{ "classes", classes_shape }, /* site classes (vnoc/core/policy.c) */
+};
+
+/* Top-level sections of the service modules (vnoc/core, docs/vnoc.md). */
+struct vnoc_top_ext {
+	const char *key;
+	int (*parse)(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err);
+};
+
+static int group_shape(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)conf;
+	if (!config_setting_is_group(s))
+		return vprn_conf_fail(
+			err, s, NULL, "'%s' must be a group { ... }", config_setting_name(s));
+	return 0;
+}
+
+static const struct vnoc_top_ext vnoc_top_ext[] = {
+	{ "trees", group_shape },
+	{ "keys", group_shape },
+	{ "metrics", group_shape },
+	{ "limits", group_shape },
 };
 
 /* ---- loader ---------------------------------------------------------------- */
@@ -160,7 +194,7 @@ static int load_site(const config_setting_t *s, struct vnoc_conf *c, struct vnoc
 static int load_vpn(const config_setting_t *v, struct vnoc_conf *c, struct vnoc_vpn *vpn,
 	struct vprn_conf_err *err)
 {
-	static const char *const keys[] = { "name", "sites", "groups", NULL };
+	static const char *const keys[] = { "name", "sites", "groups", "classes", NULL };
 	const config_setting_t *sites;
 	int rc;
 
@@ -229,6 +263,22 @@ static int load_vpns(const config_setting_t *root, struct vnoc_conf *c, struct v
 	return 0;
 }
 
+/* Group policies and the core's options are validated by the service core's own loader. */
+static int check_policy(const config_t *cfg, struct vprn_conf_err *err)
+{
+	struct vnoc_policy_err perr = { .text = NULL };
+	struct vnoc_policy *p = vnoc_policy_build(cfg, &perr);
+
+	if (p != NULL) {
+		vnoc_policy_free(p);
+		return 0;
+	}
+	snprintf(err->file, sizeof(err->file), "%s", perr.file);
+	err->line = perr.line;
+	snprintf(err->msg, sizeof(err->msg), "%.255s", perr.text != NULL ? perr.text : perr.msg);
+	return -EINVAL;
+}
+
 static void defaults(struct vnoc_conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -245,8 +295,9 @@ static void defaults(struct vnoc_conf *c)
 
 int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_err *err)
 {
+	/* trees, keys, metrics, limits: the service core's options (vnoc/core/policy_opts.c) */
 	static const char *const keys[] = { "log_level", "ctl_socket", "listen", "tls", "timers",
-		"database", "vpns", NULL };
+		"database", "vpns", "trees", "keys", "metrics", "limits", NULL };
 	char dir[PATH_MAX];
 	config_t cfg;
 	const config_setting_t *root;
@@ -268,11 +319,20 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 		(rc = load_timers(root, conf, err)) != 0 ||
 		(rc = vprn_conf_path(root, "database", false, dir, conf->database,
 			 sizeof(conf->database), err)) != 0 ||
-		(rc = load_vpns(root, conf, err)) != 0) {
+		(rc = load_vpns(root, conf, err)) != 0 || (rc = check_policy(&cfg, err)) != 0) {
 		config_destroy(&cfg);
 		vnoc_conf_free(conf);
 		return rc == -ENOMEM ? vprn_conf_fail(err, NULL, path, "out of memory"),
 		       -ENOMEM	     : rc;
+	}
+	for (size_t i = 0; i < sizeof(vnoc_top_ext) / sizeof(vnoc_top_ext[0]); i++) {
+		const config_setting_t *s = config_setting_get_member(root, vnoc_top_ext[i].key);
+
+		if (s != NULL && (rc = vnoc_top_ext[i].parse(s, conf, err)) != 0) {
+			config_destroy(&cfg);
+			vnoc_conf_free(conf);
+			return rc;
+		}
 	}
 	config_destroy(&cfg);
 	return 0;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ static int open_signals(struct vnoc *v)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* policy reload (vnoc_modules_reload) */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a signal */
@@ -154,6 +156,8 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 
 static void accept_all(struct vnoc *v)
 {
+	const int one = 1;
+
 	for (;;) {
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
@@ -174,6 +178,8 @@ static void accept_all(struct vnoc *v)
 			close(fd);
 			continue;
 		}
+		/* Small control messages: do not let Nagle hold them for an ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (vnoc_session_new(v, fd, peer) == NULL) {
 			LOG_ERR("vnoc", "cannot create a session for %s", peer);
 			close(fd);
@@ -223,6 +229,10 @@ static void on_signal(struct vnoc *v)
 	struct signalfd_siginfo si;
 
 	while (read(v->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			vnoc_modules_reload(v);
+			continue;
+		}
 		LOG_INFO("vnoc", "signal %u: shutting down", si.ssi_signo);
 		v->stop = true;
 	}
