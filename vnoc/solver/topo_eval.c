@@ -256,6 +256,8 @@ static int run_one(const struct opts *o, const struct alt_graph *g, uint64_t see
 	if (!members || !parent || !hist || !edges)
 		goto out;
 	rc = topo_place(&t, g, n, seed);
+	if (rc == -EINVAL)
+		fprintf(stderr, "vprn-topo-eval: fewer stub routers than %u sites\n", n);
 	if (rc < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
