@@ -130,6 +130,8 @@ void dp_port_close(struct dp_port *port);
 
 /* worker.c */
 int dp_worker_main(void *arg);
+/* One iteration of the loop (RX both ports, inject, TX): packets handled. Bench seam. */
+unsigned int dp_worker_poll(struct dp_worker *w);
 void dp_tx_flush(struct dp_worker *w, unsigned int port);
 
 static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason)

@@ -39,7 +39,10 @@ enum dp_drop dp_esp_reason(uint8_t esp_reason);
 /* Pairwise copies of src[0..n) to every neighbour of g but `skip`; src untouched. */
 unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
 	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip);
-/* Group mode: a header mbuf per neighbour but `skip`, chained to the shared ESP mbuf. */
+/*
+ * Group mode: a header mbuf per neighbour but `skip`, chained to the shared
+ * ESP mbuf. Consumes the caller's reference to `esp`.
+ */
 unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
 	const struct dp_group_rt *g, struct rte_mbuf *esp, const struct esp_outer_hdr *tmpl,
 	uint32_t skip);

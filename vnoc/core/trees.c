@@ -239,12 +239,7 @@ static uint32_t solve_prepare(struct vnoc_trees *t, const struct tree *tr, uint6
 		t->is_member[n] = 0;
 		n++;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t j = 0; j < n; j++)
-			t->delay[i * n + j] = i == j ? 0
-						     : vnoc_metrics_cost(t->metrics, t->loc2glob[i],
-							       t->loc2glob[j], now_ms) /
-							       2; /* one-way */
+	vnoc_metrics_matrix(t->metrics, t->loc2glob, n, now_ms, 2 /* one-way */, t->delay);
 	return n;
 }
 
