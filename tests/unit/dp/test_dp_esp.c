@@ -542,6 +542,54 @@ static void test_no_leak_many(void **state)
 	/* teardown checks the pools */
 }
 
+/* DF clear and too big for the WAN once encapsulated: fragmented before encryption. */
+static void test_fragment_before_encrypt(void **state)
+{
+	const unsigned int peers[] = { 0, 1 };
+	static uint8_t f[2100], inner[2100], re[N_PEERS][2100];
+	unsigned int got[N_PEERS] = { 0 };
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 1980);
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, false, 2, peers);
+	expect_inner(f, len, inner);
+	put(&lan, f, len);
+	/* 2000 bytes, WAN MTU 1500 - 85 of ESP: 1392 + 588 bytes of payload, per peer. */
+	assert_int_equal(take_all(&wan, m, 8, 4), 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		uint8_t hdr[34];
+		struct rte_mbuf *c;
+		struct esp_sa *sa;
+		uint8_t reason;
+		const uint8_t *ip;
+		unsigned int off, plen;
+		int p;
+
+		assert_int_equal(tread(m[i], 0, 34, hdr), 0);
+		p = peer_of(rd32(hdr + 30));
+		assert_true(p == 0 || p == 1);
+		assert_true(rte_pktmbuf_pkt_len(m[i]) <= 14 + 1500);
+		c = tlinear(tpool, m[i], 14);
+		sa = t_in[p];
+		assert_int_equal(esp_inb(tctx, &c, &sa, 1, &reason), 1);
+		ip = rte_pktmbuf_mtod(c, const uint8_t *);
+		assert_int_equal(fr_csum(ip, 20), 0);
+		off = (unsigned int)((ip[6] & 0x1f) << 8 | ip[7]) * 8;
+		plen = (unsigned int)(ip[2] << 8 | ip[3]) - 20;
+		assert_int_equal(!!(ip[6] & 0x20), off == 0); /* MF on the first only */
+		assert_true(off + plen <= 1980);
+		memcpy(re[p] + off, ip + 20, plen);
+		got[p] += plen;
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(m[i]);
+	}
+	for (int p = 0; p < 2; p++) {
+		assert_int_equal(got[p], 1980);
+		assert_memory_equal(re[p], inner + 20, 1980);
+	}
+}
+
 static void test_info_lists(void **state)
 {
 	const unsigned int peers[] = { 0, 2 };
@@ -627,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
 	};
