@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -590,6 +592,96 @@ static void test_fragment_before_encrypt(void **state)
 	}
 }
 
+/* Control thread republishing the tables as fast as it can while traffic flows. */
+static int churn_stop; /* set with release, read with acquire */
+static unsigned long churn_commits;
+
+static void *churn(void *arg)
+{
+	unsigned int v = 10;
+
+	(void)arg;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
+		struct dp_group_conf g = { .group = GROUP, .mode = DP_SA_PAIRWISE };
+		struct dp_txn *txn = dp_txn_begin(dp);
+
+		/* Both versions deliver to P0 and P1; order, version and MTU change. */
+		g.tree_version = v++;
+		g.n_nbrs = 2;
+		g.nbrs[0] = PEER(v & 1);
+		g.nbrs[1] = PEER(!(v & 1));
+		g.path_mtu = (v & 2) ? 1500 : 1400;
+		if (dp_txn_set_group(txn, &g) != 0 || dp_txn_commit(txn) != 0)
+			abort();
+		__atomic_fetch_add(&churn_commits, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_table_churn_under_traffic(void **state)
+{
+	const unsigned int peers[] = { 0, 1 };
+	static uint8_t seen[2][8192];
+	uint8_t f[1600];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 100);
+	const unsigned int n = 3000;
+	unsigned int count[2] = { 0 }, sent = 0;
+	struct rte_mbuf *m[64];
+	pthread_t th;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	set_group(DP_SA_PAIRWISE, 1, false, 2, peers);
+	__atomic_store_n(&churn_stop, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&churn_commits, 0, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_create(&th, NULL, churn, NULL), 0);
+	while (sent < n || count[0] + count[1] < 2 * n) {
+		unsigned int got;
+
+		if (sent < n && rte_ring_count(lan.in[0]) < 64) {
+			/* Every 100 packets, let at least one more commit happen. */
+			if (sent % 100 == 0) {
+				unsigned long c0 =
+					__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE);
+
+				for (int k = 0; k < 5000; k++) {
+					if (__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE) > c0)
+						break;
+					rte_delay_us_sleep(100);
+				}
+			}
+			put(&lan, f, len);
+			sent++;
+		}
+		got = tport_take(&wan, m, 64);
+		for (unsigned int i = 0; i < got; i++) {
+			uint8_t h[42];
+			int p;
+			uint32_t seq;
+
+			assert_int_equal(tread(m[i], 0, 42, h), 0);
+			p = peer_of(rd32(h + 30));
+			assert_true(p == 0 || p == 1);
+			seq = rd32(h + 38); /* ESP sequence number (RFC 4303 §2.2) */
+			assert_true(seq >= 1 && seq < 8192);
+			assert_int_equal(seen[p][seq], 0); /* no duplicate */
+			seen[p][seq] = 1;
+			count[p]++;
+			rte_pktmbuf_free(m[i]);
+		}
+		if (got == 0 && sent == n && !dp_wait_rx(dp, sent_lan, sent_wan))
+			break;
+		if (got == 0 && sent == n)
+			rte_delay_us_sleep(100);
+	}
+	__atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	/* No loss: every packet went to both peers exactly once, whatever version it met. */
+	assert_int_equal(count[0], n);
+	assert_int_equal(count[1], n);
+	assert_true(__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE) >= n / 100);
+}
+
 static void test_info_lists(void **state)
 {
 	const unsigned int peers[] = { 0, 2 };
@@ -676,6 +768,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
 	};
