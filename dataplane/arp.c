@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -167,27 +168,42 @@ int dp_service(struct dp *dp)
 	uint64_t now = vprn_now_ms();
 	bool changed;
 
+	int rc = 0;
+
 	if (dp == NULL)
 		return -EINVAL;
+	pthread_mutex_lock(&dp->cfg_lock);
 	arp_mark_wanted(dp);
 	changed = arp_learn(dp, now);
 	changed |= grace_expire(dp, now);
 	if (dp->conf.wan.addr != 0)
 		arp_solicit(dp, now);
-	return changed ? dp_cfg_publish(dp, dp->cfg) : 0;
+	if (changed)
+		rc = dp_cfg_publish(dp, dp->cfg);
+	pthread_mutex_unlock(&dp->cfg_lock);
+	return rc;
 }
 
-int dp_neighbour_mac(struct dp *dp, uint32_t addr, uint8_t mac[6])
+int dp_arp_lookup(struct dp *dp, uint32_t ip, uint8_t mac[6])
 {
-	const struct dp_arp_entry *e;
+	const struct dp_arp_entry *e = arp_get(dp, ip, false);
 
-	if (dp == NULL || mac == NULL)
-		return -EINVAL;
-	e = arp_get(dp, dp_next_hop(dp, addr), false);
 	if (e == NULL)
 		return -ENOENT;
 	if (!e->resolved)
 		return -EAGAIN;
 	memcpy(mac, e->mac, 6);
 	return 0;
+}
+
+int dp_neighbour_mac(struct dp *dp, uint32_t addr, uint8_t mac[6])
+{
+	int rc;
+
+	if (dp == NULL || mac == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&dp->cfg_lock);
+	rc = dp_arp_lookup(dp, dp_next_hop(dp, addr), mac);
+	pthread_mutex_unlock(&dp->cfg_lock);
+	return rc;
 }

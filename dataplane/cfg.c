@@ -6,10 +6,12 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -36,7 +38,9 @@ struct dp_txn *dp_txn_begin(struct dp *dp)
 	if (txn == NULL)
 		return NULL;
 	txn->dp = dp;
+	pthread_mutex_lock(&dp->cfg_lock);
 	memcpy(&txn->cfg, dp->cfg, sizeof(txn->cfg));
+	pthread_mutex_unlock(&dp->cfg_lock);
 	return txn;
 }
 
@@ -259,6 +263,7 @@ int dp_txn_commit(struct dp_txn *txn)
 	if (txn == NULL)
 		return -EINVAL;
 	dp = txn->dp;
+	pthread_mutex_lock(&dp->cfg_lock);
 	rc = cfg_check(&txn->cfg);
 	if (rc == 0) {
 		/* New groups: counters start from what the slot shows now. */
@@ -269,6 +274,7 @@ int dp_txn_commit(struct dp_txn *txn)
 	}
 	if (rc == 0)
 		memcpy(dp->cfg, &txn->cfg, sizeof(*dp->cfg));
+	pthread_mutex_unlock(&dp->cfg_lock);
 	free(txn);
 	return rc;
 }
@@ -315,6 +321,22 @@ uint32_t dp_next_hop(const struct dp *dp, uint32_t addr)
 	return dp->conf.wan_gateway;
 }
 
+static void build_outer(const struct dp *dp, struct dp_nbr_rt *rt)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rt->hdr + ETH_HDR_LEN);
+
+	memcpy(rt->hdr, rt->l2, ETH_HDR_LEN);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(IPV4_MIN_HDR_LEN);
+	ip->fragment_offset = rte_cpu_to_be_16(IPV4_FLAG_DF);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_NUM_ESP;
+	ip->src_addr = rte_cpu_to_be_32(dp->conf.wan.addr);
+	ip->dst_addr = rte_cpu_to_be_32(rt->addr);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 static void build_nbr(const struct dp *dp, struct dp_nbr_rt *rt, const struct dp_nbr_conf *nc)
 {
 	const struct dp_arp_entry *a = arp_find(dp, dp_next_hop(dp, nc->addr));
@@ -327,6 +349,7 @@ static void build_nbr(const struct dp *dp, struct dp_nbr_rt *rt, const struct dp
 	memcpy(rt->l2 + 6, dp->port[DP_PORT_WAN].mac.addr_bytes, 6);
 	rt->l2[12] = ETHERTYPE_IPV4 >> 8;
 	rt->l2[13] = ETHERTYPE_IPV4 & 0xff;
+	build_outer(dp, rt);
 }
 
 static void build_group(const struct dp_cfg *c, const struct dp_tables *t, struct dp_group_rt *rt,
@@ -478,16 +501,23 @@ static void snapshot_slot(struct dp *dp, uint16_t slot)
 
 int dp_group_get_stats(struct dp *dp, uint32_t group, struct dp_group_stats *st)
 {
-	struct dp_group_ctr sum, *base;
 	int i;
 
 	if (dp == NULL || st == NULL)
 		return -EINVAL;
+	pthread_mutex_lock(&dp->cfg_lock);
 	i = find_group(dp->cfg, group);
-	if (i < 0)
-		return -ENOENT;
-	base = &dp->gbase[dp->cfg->groups[i].slot];
-	slot_sum(dp, dp->cfg->groups[i].slot, &sum);
+	if (i >= 0)
+		dp_group_stats_locked(dp, dp->cfg->groups[i].slot, st);
+	pthread_mutex_unlock(&dp->cfg_lock);
+	return i < 0 ? -ENOENT : 0;
+}
+
+void dp_group_stats_locked(struct dp *dp, uint16_t slot, struct dp_group_stats *st)
+{
+	struct dp_group_ctr sum, *base = &dp->gbase[slot];
+
+	slot_sum(dp, slot, &sum);
 	st->lan_pkts = sum.lan_pkts - base->lan_pkts;
 	st->wan_pkts = sum.wan_pkts - base->wan_pkts;
 	st->bytes = sum.bytes - base->bytes;
@@ -495,5 +525,4 @@ int dp_group_get_stats(struct dp *dp, uint32_t group, struct dp_group_stats *st)
 		st->idle_ms = UINT64_MAX;
 	else
 		st->idle_ms = (rte_rdtsc() - sum.last_tsc) * 1000 / rte_get_tsc_hz();
-	return 0;
 }

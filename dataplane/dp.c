@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "dataplane/dp_priv.h"
+#include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
 
 #define DP_DEFAULT_MBUFS 8191
@@ -23,7 +24,8 @@
 #define DP_PUNT_RING 1024
 #define DP_INJECT_RING 512
 #define DP_ARP_RING 256
-#define DP_HDR_ROOM 128 /* group mode header mbufs: L2 + IPv4 + UDP, with room */
+/* Group mode header mbufs: headroom + L2 + IPv4 + UDP, rounded up. */
+#define DP_HDR_ROOM (RTE_PKTMBUF_HEADROOM + 64)
 
 static const char *const drop_names[] = {
 #define DP_DROP_NAME(id, name) [DP_DROP_##id] = name,
@@ -177,6 +179,7 @@ struct dp *dp_create(const struct dp_conf *conf)
 	}
 	dp->conf = *conf;
 	dp->n_workers = conf->n_workers;
+	pthread_mutex_init(&dp->cfg_lock, NULL);
 	rc = assign_lcores(dp);
 	if (rc == 0)
 		rc = create_pool(dp, id);
@@ -186,6 +189,13 @@ struct dp *dp_create(const struct dp_conf *conf)
 		rc = create_qsbr(dp);
 	if (rc == 0)
 		rc = dp_tables_init(dp);
+	for (unsigned int i = 0; rc == 0 && i < dp->n_workers; i++) {
+		/* One IMB_MGR per worker lcore, on its socket. */
+		dp->worker[i].esp =
+			esp_ctx_create((int)rte_lcore_to_socket_id(dp->worker[i].lcore_id));
+		if (dp->worker[i].esp == NULL)
+			rc = errno != 0 ? -errno : -ENOMEM;
+	}
 	if (rc == 0)
 		rc = dp_port_open(
 			&dp->port[DP_PORT_LAN], &conf->lan, dp->n_workers, dp->pool, true);
@@ -200,6 +210,7 @@ struct dp *dp_create(const struct dp_conf *conf)
 		errno = -rc;
 		return NULL;
 	}
+	dp_telemetry_attach(dp);
 	return dp;
 }
 
@@ -244,6 +255,7 @@ void dp_destroy(struct dp *dp)
 {
 	if (dp == NULL)
 		return;
+	dp_telemetry_detach(dp);
 	dp_stop(dp);
 	dp_port_close(&dp->port[DP_PORT_LAN]);
 	dp_port_close(&dp->port[DP_PORT_WAN]);
@@ -256,9 +268,12 @@ void dp_destroy(struct dp *dp)
 		rte_ring_free(dp->inject_ring[p]);
 	}
 	dp_tables_fini(dp);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		esp_ctx_destroy(dp->worker[i].esp);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_mempool_free(dp->hdr_pool);
+	pthread_mutex_destroy(&dp->cfg_lock);
 	rte_free(dp);
 }
 

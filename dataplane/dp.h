@@ -86,6 +86,7 @@ enum dp_punt_kind {
 	DP_PUNT_IGMP = 1,	   /**< IGMP from the LAN (membership, queries) */
 	DP_PUNT_SOURCE_ACTIVE = 2, /**< first packets of an unknown group (rate-limited) */
 	DP_PUNT_PROBE = 3,	   /**< decrypted probe / control traffic from a peer */
+	DP_PUNT_SA_EVENT = 4,	   /**< SA lifetime event: the mbuf data is one struct esp_event */
 };
 
 /** One punted packet; the receiver owns `m` and frees it (rte_pktmbuf_free). */
@@ -207,5 +208,49 @@ int dp_group_get_stats(struct dp *dp, uint32_t group, struct dp_group_stats *sta
 
 /** MAC of a WAN next hop as resolved by ARP. @return 0, -ENOENT, -EAGAIN (unresolved). */
 int dp_neighbour_mac(struct dp *dp, uint32_t addr, uint8_t mac[6]);
+
+/* ---- read-out for vprnctl and telemetry (any control-side thread) -------- */
+
+/** One group as published. */
+struct dp_group_info {
+	uint32_t group;
+	enum dp_sa_mode mode;
+	uint32_t tree_version;
+	bool local_receivers;
+	uint16_t path_mtu;
+	unsigned int n_nbrs;
+	uint32_t nbrs[DP_MAX_TREE_NBRS];
+	unsigned int n_prev; /**< old-tree neighbours still accepted (grace period) */
+	struct dp_group_stats stats;
+};
+
+/** One overlay neighbour. */
+struct dp_nbr_info {
+	uint32_t addr;
+	uint32_t next_hop; /**< gateway or the neighbour itself */
+	bool resolved;
+	uint8_t mac[6];
+	bool has_sa; /**< pairwise outbound SA installed */
+};
+
+/** One SA known to the data plane (never any key material). */
+struct dp_sa_info {
+	uint32_t spi;
+	bool inbound;
+	enum dp_sa_mode mode;
+	uint32_t group; /**< group mode (inbound), else 0 */
+	uint32_t peer;	/**< outbound pairwise: the neighbour */
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops; /**< all ESP drop reasons of this SA */
+	uint64_t seq;
+};
+
+/** Up to `max` groups into `out`. @return how many exist (may be > max), or -errno. */
+int dp_groups_list(struct dp *dp, struct dp_group_info *out, unsigned int max);
+/** Up to `max` neighbours. @return how many exist, or -errno. */
+int dp_neighbours_list(struct dp *dp, struct dp_nbr_info *out, unsigned int max);
+/** Inbound SAs, outbound pairwise and group SAs. @return how many exist, or -errno. */
+int dp_sas_list(struct dp *dp, struct dp_sa_info *out, unsigned int max);
 
 #endif /* VPRN_DATAPLANE_DP_H */

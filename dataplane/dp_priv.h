@@ -13,6 +13,7 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
@@ -105,7 +106,8 @@ struct dp {
 	 * version is freed after rte_rcu_qsbr_synchronize().
 	 */
 	struct dp_tables *tables;
-	/* Control thread only: */
+	/* Control side; cfg and arp also read by telemetry, under cfg_lock: */
+	pthread_mutex_t cfg_lock;
 	struct dp_cfg *cfg;
 	struct dp_arp_entry *arp;
 	uint64_t generation;
@@ -128,6 +130,8 @@ void dp_port_close(struct dp_port *port);
 
 /* worker.c */
 int dp_worker_main(void *arg);
+/* One iteration of the loop (RX both ports, inject, TX): packets handled. Bench seam. */
+unsigned int dp_worker_poll(struct dp_worker *w);
 void dp_tx_flush(struct dp_worker *w, unsigned int port);
 
 static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason)

@@ -32,7 +32,7 @@
 	X(NO_SA, "no_outbound_sa")              \
 	X(WAN_NOT_US, "wan_not_for_us")         \
 	X(WAN_PROTO, "wan_proto_unsupported")   \
-	X(ESP_TRUNC, "esp_truncated")           \
+	X(ESP_BAD, "esp_malformed")             \
 	X(ESP_SPI, "esp_unknown_spi")           \
 	X(ESP_AUTH, "esp_auth_failed")          \
 	X(ESP_REPLAY, "esp_replay")             \

@@ -33,6 +33,20 @@ struct dp_group_rt;
 void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const struct dp_group_rt *g,
 	struct rte_mbuf **pkts, unsigned int n);
 
+/* replicate.c: building blocks shared by LAN ingress and transit. */
+struct esp_outer_hdr;
+enum dp_drop dp_esp_reason(uint8_t esp_reason);
+/* Pairwise copies of src[0..n) to every neighbour of g but `skip`; src untouched. */
+unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
+	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip);
+/*
+ * Group mode: a header mbuf per neighbour but `skip`, chained to the shared
+ * ESP mbuf. Consumes the caller's reference to `esp`.
+ */
+unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
+	const struct dp_group_rt *g, struct rte_mbuf *esp, const struct esp_outer_hdr *tmpl,
+	uint32_t skip);
+
 /* lan.c: per-group counters (worker-private slot array). */
 void dp_group_count(
 	struct dp_worker *w, const struct dp_group_rt *g, uint32_t bytes, uint64_t now, bool lan);
@@ -46,6 +60,14 @@ void dp_arp_input(struct dp_worker *w, unsigned int port, struct rte_mbuf *m, ui
 
 /* cfg.c: WAN next hop towards an overlay neighbour (gateway or on-link). */
 uint32_t dp_next_hop(const struct dp *dp, uint32_t addr);
+
+/* telemetry.c: show this data plane in /vprn/... commands. */
+void dp_telemetry_attach(struct dp *dp);
+void dp_telemetry_detach(struct dp *dp);
+
+/* cfg.c / arp.c helpers for info.c (caller holds dp->cfg_lock). */
+void dp_group_stats_locked(struct dp *dp, uint16_t slot, struct dp_group_stats *st);
+int dp_arp_lookup(struct dp *dp, uint32_t ip, uint8_t mac[6]);
 
 /* cfg.c: control-side configuration and the published tables. */
 int dp_tables_init(struct dp *dp);

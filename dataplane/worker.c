@@ -11,7 +11,10 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include <string.h>
+
 #include "dataplane/dp_priv.h"
+#include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
 
 #define DP_IDLE_POLLS 8
@@ -51,6 +54,29 @@ static unsigned int poll_inject(struct dp_worker *w)
 	return total;
 }
 
+/*
+ * SA lifetime events raised by this lcore's ESP context go to the control
+ * thread as punted mbufs carrying a struct esp_event (rare: a few per SA).
+ */
+static void punt_sa_events(struct dp_worker *w)
+{
+	struct esp_event ev[8];
+	unsigned int n = esp_ctx_take_events(w->esp, ev, RTE_DIM(ev));
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->dp->pool);
+		void *p = m != NULL ? rte_pktmbuf_append(m, sizeof(ev[i])) : NULL;
+
+		if (p == NULL) {
+			rte_pktmbuf_free(m);
+			DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_MBUF], 1);
+			continue;
+		}
+		memcpy(p, &ev[i], sizeof(ev[i]));
+		dp_punt(w, m, DP_PORT_WAN, DP_PUNT_SA_EVENT);
+	}
+}
+
 static unsigned int poll_port(struct dp_worker *w, unsigned int port)
 {
 	struct rte_mbuf *pkts[DP_MAX_BURST];
@@ -67,6 +93,21 @@ static unsigned int poll_port(struct dp_worker *w, unsigned int port)
 	return n;
 }
 
+unsigned int dp_worker_poll(struct dp_worker *w)
+{
+	unsigned int n = 0;
+
+	n += poll_port(w, DP_PORT_LAN);
+	n += poll_port(w, DP_PORT_WAN);
+	if (w->idx == 0)
+		n += poll_inject(w);
+	dp_tx_flush(w, DP_PORT_LAN);
+	dp_tx_flush(w, DP_PORT_WAN);
+	if (n != 0)
+		punt_sa_events(w);
+	return n;
+}
+
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -76,14 +117,8 @@ int dp_worker_main(void *arg)
 	dp_worker_online(w);
 	/* Relaxed: the flag carries no data (see struct dp). */
 	while (__atomic_load_n(&dp->running, __ATOMIC_RELAXED)) {
-		unsigned int n = 0;
+		unsigned int n = dp_worker_poll(w);
 
-		n += poll_port(w, DP_PORT_LAN);
-		n += poll_port(w, DP_PORT_WAN);
-		if (w->idx == 0)
-			n += poll_inject(w);
-		dp_tx_flush(w, DP_PORT_LAN);
-		dp_tx_flush(w, DP_PORT_WAN);
 		dp_worker_quiescent(w);
 		if (n != 0 || dp->conf.idle_sleep_us == 0) {
 			empty = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "core/policy.h"
 
 #define DEFAULT_CTL "/run/vprn/vnoc.sock"
 #define DEFAULT_PORT 7800
@@ -262,6 +263,22 @@ static int load_vpns(const config_setting_t *root, struct vnoc_conf *c, struct v
 	return 0;
 }
 
+/* Group policies and the core's options are validated by the service core's own loader. */
+static int check_policy(const config_t *cfg, struct vprn_conf_err *err)
+{
+	struct vnoc_policy_err perr = { .text = NULL };
+	struct vnoc_policy *p = vnoc_policy_build(cfg, &perr);
+
+	if (p != NULL) {
+		vnoc_policy_free(p);
+		return 0;
+	}
+	snprintf(err->file, sizeof(err->file), "%s", perr.file);
+	err->line = perr.line;
+	snprintf(err->msg, sizeof(err->msg), "%.255s", perr.text != NULL ? perr.text : perr.msg);
+	return -EINVAL;
+}
+
 static void defaults(struct vnoc_conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -278,6 +295,7 @@ static void defaults(struct vnoc_conf *c)
 
 int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_err *err)
 {
+	/* trees, keys, metrics, limits: the service core's options (vnoc/core/policy_opts.c) */
 	static const char *const keys[] = { "log_level", "ctl_socket", "listen", "tls", "timers",
 		"database", "vpns", "trees", "keys", "metrics", "limits", NULL };
 	char dir[PATH_MAX];
@@ -301,7 +319,7 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 		(rc = load_timers(root, conf, err)) != 0 ||
 		(rc = vprn_conf_path(root, "database", false, dir, conf->database,
 			 sizeof(conf->database), err)) != 0 ||
-		(rc = load_vpns(root, conf, err)) != 0) {
+		(rc = load_vpns(root, conf, err)) != 0 || (rc = check_policy(&cfg, err)) != 0) {
 		config_destroy(&cfg);
 		vnoc_conf_free(conf);
 		return rc == -ENOMEM ? vprn_conf_fail(err, NULL, path, "out of memory"),

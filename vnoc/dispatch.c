@@ -11,24 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "common/clock.h"
+#include "common/ctlsock.h"
 #include "common/log.h"
+#include "core/core.h"
 #include "session.h"
 #include "vnoc.h"
 
-/* Placeholders until the membership module is wired: acknowledge, keep nothing. */
-static int on_join_leave(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg *m)
+/*
+ * The service core (vnoc/core) handles membership, metrics, acks and traffic.
+ * Core site ids are registry ids - 1 (both in config order).
+ */
+static struct vnoc_core *core_of(struct vnoc *v)
 {
-	struct vprn_msg r;
+	return v->modules;
+}
 
-	vprn_msg_init(&r, VPRN_MSG_JOIN_RESULT, 0);
-	r.u.join_result.m = m->type == VPRN_MSG_JOIN ? m->u.join.m : m->u.leave.m;
-	r.u.join_result.granted = false;
-	r.u.join_result.reason = VPRN_REFUSE_NO_POLICY;
-	vprn_msg_strcpy(r.u.join_result.text, sizeof(r.u.join_result.text),
-		"membership not available in this VNOC build");
-	if (m->type == VPRN_MSG_LEAVE)
+static int on_core(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg *m)
+{
+	if (core_of(v) == NULL)
 		return 0;
-	return vnoc_session_send(v, s, &r) == -EINVAL ? -EPROTO : 0;
+	return vnoc_core_handle(core_of(v), s->site->id - 1, m);
 }
 
 static int on_ignore(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg *m)
@@ -59,13 +64,14 @@ static int on_error(struct vnoc *v, struct vnoc_session *s, const struct vprn_ms
 }
 
 static const vnoc_msg_fn handlers[VPRN_MSG_TYPE_COUNT] = {
-	[VPRN_MSG_JOIN] = on_join_leave,
-	[VPRN_MSG_LEAVE] = on_join_leave,
-	[VPRN_MSG_REFRESH] = on_ignore, /* membership module */
-	[VPRN_MSG_METRICS] = on_ignore, /* metrics database */
-	[VPRN_MSG_ACK] = on_ignore,	/* keys / trees modules (SA installed) */
-	[VPRN_MSG_DIGEST] = on_ignore,	/* resync */
-	[VPRN_MSG_TRAFFIC] = on_ignore, /* accounting */
+	[VPRN_MSG_JOIN] = on_core,
+	[VPRN_MSG_LEAVE] = on_core,
+	[VPRN_MSG_REFRESH] = on_core,
+	[VPRN_MSG_METRICS] = on_core,
+	[VPRN_MSG_ACK] = on_core,
+	[VPRN_MSG_DIGEST] = on_ignore, /* resync: every reconnect resends everything */
+	[VPRN_MSG_TRAFFIC] = on_core,
+	[VPRN_MSG_BYE] = on_core,
 	[VPRN_MSG_KEEPALIVE] = on_keepalive,
 	[VPRN_MSG_ERROR] = on_error,
 };
@@ -108,7 +114,10 @@ int vnoc_build_welcome(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
 		vprn_msg_strcpy(dst->site, sizeof(dst->site), p->name);
 		dst->site_id = p->id;
 		dst->wan_addr = p->wan_addr;
-		/* probe_key: set by the keys module once wired in. */
+		if (core_of(v) != NULL) {
+			vnoc_core_probe_key(core_of(v), site_id - 1, p->id - 1, dst->probe_key);
+			dst->has_probe_key = true;
+		}
 		w->n_peers++;
 	}
 	return 0;
@@ -116,35 +125,98 @@ int vnoc_build_welcome(struct vnoc *v, uint32_t site_id, struct vprn_msg *msg)
 
 void vnoc_build_welcome_done(struct vprn_msg *msg)
 {
+	if (msg->u.welcome.peers != NULL) /* probe keys */
+		OPENSSL_cleanse(msg->u.welcome.peers,
+			msg->u.welcome.n_peers * sizeof(*msg->u.welcome.peers));
 	free(msg->u.welcome.peers);
 	msg->u.welcome.peers = NULL;
 }
 
+static int core_send(void *ctx, uint32_t site, struct vprn_msg *msg)
+{
+	return vnoc_send_site(ctx, site + 1, msg);
+}
+
+#define CTL_WRAP(name)                                                                           \
+	static int ctl_##name(                                                                   \
+		void *ctx, int argc, char **argv, struct vprn_json *out, char *err, size_t errlen) \
+	{                                                                                        \
+		struct vnoc *v = ctx;                                                            \
+		if (core_of(v) == NULL) {                                                        \
+			snprintf(err, errlen, "service core not running");                       \
+			return -ENODEV;                                                          \
+		}                                                                                \
+		return vnoc_core_ctl_##name(core_of(v), argc, argv, out, err, errlen);          \
+	}
+CTL_WRAP(groups)
+CTL_WRAP(tree)
+CTL_WRAP(sas)
+CTL_WRAP(accounting)
+CTL_WRAP(policy)
+CTL_WRAP(metrics)
+
+static const struct vprn_ctl_cmd core_cmds[] = {
+	{ "groups", "groups", ctl_groups },
+	{ "tree", "tree GROUP [--dot] [--vpn NAME] [--source ADDR]", ctl_tree },
+	{ "sas", "sas [--export-keys wireshark]", ctl_sas },
+	{ "accounting", "accounting [LAST_N]", ctl_accounting },
+	{ "policy", "policy reload | policy set VPN GROUP KEY VALUE | policy edits", ctl_policy },
+	{ "metrics", "metrics", ctl_metrics },
+};
+
 int vnoc_modules_init(struct vnoc *v)
 {
+	struct vnoc_policy_err perr = { .text = NULL };
+	struct vnoc_core_params p = {
+		.policy = vnoc_policy_load_file(v->conf.path, &perr),
+		.db_path = v->conf.database,
+		.clock = vprn_clock_monotonic(),
+		.out = { core_send, v },
+		.config_path = v->conf.path,
+	};
+
 	v->modules = NULL;
-	return 0;
+	if (p.policy == NULL) {
+		LOG_ERR("dispatch", "policy: %s", perr.msg);
+		return -EINVAL;
+	}
+	v->modules = vnoc_core_create(&p);
+	if (v->modules == NULL) {
+		LOG_ERR("dispatch", "service core: cannot start (database %s?)", v->conf.database);
+		return -EIO;
+	}
+	return vprn_ctlsock_register(v->ctl, core_cmds, sizeof(core_cmds) / sizeof(core_cmds[0]));
 }
 
 void vnoc_modules_fini(struct vnoc *v)
 {
+	vnoc_core_destroy(core_of(v));
 	v->modules = NULL;
 }
 
 void vnoc_site_up(struct vnoc *v, uint32_t site_id)
 {
-	(void)v;
-	(void)site_id;
+	if (core_of(v) != NULL)
+		vnoc_core_site_up(core_of(v), site_id - 1);
 }
 
 void vnoc_site_down(struct vnoc *v, uint32_t site_id)
 {
-	(void)v;
-	(void)site_id;
+	if (core_of(v) != NULL)
+		vnoc_core_site_down(core_of(v), site_id - 1);
 }
 
 void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms)
 {
-	(void)v;
-	(void)now_ms;
+	(void)now_ms; /* the core reads the same monotonic clock */
+	if (core_of(v) != NULL)
+		vnoc_core_poll(core_of(v));
+}
+
+void vnoc_modules_reload(struct vnoc *v)
+{
+	char err[512];
+
+	if (core_of(v) != NULL && vnoc_core_reload(core_of(v), NULL, err, sizeof(err)) == 0)
+		LOG_INFO("dispatch", "SIGHUP: policy reloaded");
 }

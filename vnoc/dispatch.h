@@ -36,5 +36,7 @@ void vnoc_modules_fini(struct vnoc *v);
 void vnoc_site_up(struct vnoc *v, uint32_t site_id);
 void vnoc_site_down(struct vnoc *v, uint32_t site_id);
 void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms);
+/** SIGHUP: reload the policy (a bad file keeps the old one, logged). */
+void vnoc_modules_reload(struct vnoc *v);
 
 #endif /* VPRN_VNOC_DISPATCH_H */

@@ -91,6 +91,7 @@ static int open_signals(struct vnoc *v)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* policy reload (vnoc_modules_reload) */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error code, not a signal */
@@ -228,6 +229,10 @@ static void on_signal(struct vnoc *v)
 	struct signalfd_siginfo si;
 
 	while (read(v->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			vnoc_modules_reload(v);
+			continue;
+		}
 		LOG_INFO("vnoc", "signal %u: shutting down", si.ssi_signo);
 		v->stop = true;
 	}

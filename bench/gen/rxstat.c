@@ -123,13 +123,13 @@ static void count_esp(struct rxstat *r, unsigned int port, const struct rte_ipv4
 static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_stamp *st,
 	uint32_t bytes, uint64_t now)
 {
-	count(r, &r->flows[(size_t)port * r->n_flows + st->flow], st->seq, bytes);
-	if (st->tsc <= now) {
-		uint64_t ns = (uint64_t)((double)(now - st->tsc) * r->ns_per_tsc);
+	uint64_t ns;
 
-		hist_add(&r->trial.lat, ns);
-		hist_add(&r->run.lat, ns);
-	}
+	count(r, &r->flows[(size_t)port * r->n_flows + st->flow], st->seq, bytes);
+	/* TSCs of two cores may differ by a few cycles: a negative delay counts as 0. */
+	ns = st->tsc < now ? (uint64_t)((double)(now - st->tsc) * r->ns_per_tsc) : 0;
+	hist_add(&r->trial.lat, ns);
+	hist_add(&r->run.lat, ns);
 }
 
 /* One packet: ours, ESP or foreign. Every length is checked before reading. */
@@ -182,9 +182,11 @@ unsigned int rxstat_poll(struct rxstat *r)
 	struct rte_mbuf *pkts[BENCH_MAX_BURST];
 	unsigned int total = 0;
 
-	for (unsigned int p = 0; p < r->n_ports; p++) {
+	for (unsigned int pq = 0; pq < r->n_ports * r->o->n_queues; pq++) {
+		unsigned int p = pq / r->o->n_queues;
 		struct rx_port *rp = &r->ports[p];
-		uint16_t n = rte_eth_rx_burst(rp->port_id, 0, pkts, BENCH_MAX_BURST);
+		uint16_t n = rte_eth_rx_burst(
+			rp->port_id, (uint16_t)(pq % r->o->n_queues), pkts, BENCH_MAX_BURST);
 		uint64_t now, bytes = 0;
 
 		if (n == 0)

@@ -111,6 +111,13 @@ uint16_t esp_partition(struct esp_ctx *ctx, struct rte_mbuf **pkts, struct esp_s
 {
 	uint16_t ok = 0, bad = 0;
 
+	/* Common case: nothing failed, nothing moves. */
+	for (ok = 0; ok < n && ctx->desc[ok].reason == ESP_OK_; ok++)
+		if (out != NULL)
+			out[ok] = ctx->desc[ok].out;
+	if (ok == n)
+		return n;
+	ok = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct esp_pkt_desc *d = &ctx->desc[i];
 

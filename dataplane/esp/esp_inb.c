@@ -19,6 +19,24 @@
 
 #include "esp_priv.h"
 
+/* Header checksum (RFC 1071) verification; the usual 20-byte header unrolled. */
+static inline bool ipv4_cksum_ok(const void *h, uint32_t ihl)
+{
+	uint64_t sum = 0;
+	uint32_t w[5];
+
+	if (likely(ihl == ESP_IPV4_HDR_MIN)) {
+		memcpy(w, h, sizeof(w));
+		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		sum = (sum & 0xffffffff) + (sum >> 32);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		return sum == 0xffff;
+	}
+	return rte_raw_cksum(h, ihl) == 0xffff;
+}
+
 static uint8_t inb_check_outer(
 	const struct esp_sa *sa, struct rte_mbuf *m, struct esp_pkt_desc *d, uint32_t *esp_len)
 {
@@ -40,7 +58,7 @@ static uint8_t inb_check_outer(
 		return ESP_DROP_BAD_OUTER_IP;
 	if (tl > len)
 		return ESP_DROP_TRUNCATED;
-	if (rte_raw_cksum(ip, ihl) != 0xffff)
+	if (!ipv4_cksum_ok(ip, ihl))
 		return ESP_DROP_BAD_OUTER_IP;
 	off = ihl;
 	if (ip->next_proto_id == ESP_IPPROTO_UDP) {
@@ -296,7 +314,8 @@ static inline void acct_add(
 static void inb_count_drop(struct esp_ctx *ctx, struct esp_sa *sa, uint8_t reason)
 {
 	ctx->drops[reason]++;
-	if (sa != NULL && reason != ESP_DROP_SA_MISMATCH && reason != ESP_DROP_NO_SA)
+	if (sa != NULL && sa->dir == ESP_DIR_INBOUND && reason != ESP_DROP_SA_MISMATCH &&
+		reason != ESP_DROP_NO_SA)
 		esp_sa_count_drop(sa, reason, false);
 }
 

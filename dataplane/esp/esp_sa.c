@@ -101,6 +101,23 @@ static int expand_keys(struct esp_sa *sa, const struct esp_sa_params *p)
 	return ret;
 }
 
+/* Template with TOS, total length, id, checksum (and UDP length) zero. */
+static void hdr_template(struct esp_sa *sa)
+{
+	struct esp_outer_hdr oh = sa->outer;
+	uint32_t sum = 0;
+
+	oh.tos = 0;
+	esp_outer_hdr_write(sa->hdr_tmpl, &oh, 0, 0);
+	memset(sa->hdr_tmpl + 2, 0, 2);	 /* total length */
+	memset(sa->hdr_tmpl + 10, 0, 2); /* checksum */
+	if (oh.udp_encap)
+		memset(sa->hdr_tmpl + 24, 0, 2); /* UDP length */
+	for (unsigned int i = 0; i < ESP_IPV4_HDR_MIN; i += 2)
+		sum += (uint32_t)(sa->hdr_tmpl[i] << 8 | sa->hdr_tmpl[i + 1]);
+	sa->hdr_sum = sum;
+}
+
 int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
 {
 	int ret;
@@ -135,6 +152,7 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
 		.udp_dport = p->udp_dport != 0 ? p->udp_dport : ESP_UDP_ENCAP_PORT,
 	};
 	sa->outer_len = ESP_IPV4_HDR_MIN + (p->udp_encap ? ESP_UDP_HDR_LEN : 0);
+	hdr_template(sa);
 	sa->soft = p->soft;
 	sa->hard = p->hard;
 	sa->created_ms = p->now_ms;

@@ -210,7 +210,7 @@ static void test_known_group_ttl_and_fail_closed(void **state)
 	put(&lan, f, fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 1490));   /* > WAN MTU with ESP */
 	settle();
 	assert_int_equal(drop_of(DP_DROP_TTL), 2);
-	assert_int_equal(drop_of(DP_DROP_NO_SA), 1);
+	assert_int_equal(drop_of(DP_DROP_NEIGH_UNRESOLVED), 1); /* the copy was not made */
 	assert_int_equal(drop_of(DP_DROP_NO_NEIGHBOURS), 1);
 	assert_int_equal(drop_of(DP_DROP_MTU), 1);
 	assert_int_equal(tport_out_count(&wan), 0);

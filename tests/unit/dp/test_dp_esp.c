@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Replication over ESP through real workers on ring ports, checked against
+ * the ESP engine used as an independent peer: exact outer headers per
+ * neighbour, inner packet after decryption equal to the input (TTL - 1),
+ * copies per group, zero-copy sharing in group mode (one payload, refcount),
+ * WAN ingress delivery to the LAN and forwarding to every neighbour but the
+ * sender, refusals (not a neighbour, no receivers), the tree-change grace
+ * period, and every pool back to its start.
+ */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/drop.h"
+#include "dataplane/esp/esp.h"
+#include "tests/unit/eal_helper.h"
+#include "dp_test_util.h"
+#include "esp_util.h"
+#include "frames.h"
+
+#define LAN_ADDR 0x0a000101u
+#define WAN_ADDR 0xc0a80001u
+#define HOST 0x0a000102u
+#define GROUP 0xef010203u
+#define PEER(i) (0xc0a80010u + (i)) /* 192.168.0.16+i, on-link */
+#define N_PEERS 4
+#define TPOOL_N 2047
+#define DP_MBUFS 4095
+
+static struct tport lan, wan;
+static struct rte_mempool *tpool;
+static struct esp_ctx *tctx;
+static struct dp *dp;
+static uint64_t sent_lan, sent_wan;
+static uint8_t lan_mac[6], wan_mac[6];
+
+/* SAs: [i] per peer. dp side and the test's mirror side. */
+static struct esp_sa *dp_out[N_PEERS], *t_in[N_PEERS]; /* dp -> peer */
+static struct esp_sa *dp_in[N_PEERS], *t_out[N_PEERS]; /* peer -> dp */
+static struct esp_sa *dp_gout, *t_gin;		       /* group: this site as source */
+static struct esp_sa *dp_gin, *t_gout;		       /* group: from P0's side */
+
+static void peer_mac(unsigned int i, uint8_t mac[6])
+{
+	const uint8_t m[6] = { 2, 0, 0, 0, 1, (uint8_t)i };
+
+	memcpy(mac, m, 6);
+}
+
+static void put(struct tport *tp, const uint8_t *f, size_t len)
+{
+	assert_int_equal(tport_put(tp, 0, tpool, f, len), 0);
+	if (tp == &lan)
+		sent_lan++;
+	else
+		sent_wan++;
+}
+
+static uint64_t drop_of(enum dp_drop r)
+{
+	uint64_t d[DP_DROP__MAX];
+
+	assert_int_equal(dp_get_drops(dp, d, DP_DROP__MAX), 0);
+	return d[r];
+}
+
+static void make_sas(void)
+{
+	for (unsigned int i = 0; i < N_PEERS; i++) {
+		dp_out[i] = tsa_make(0x1000 + i, ESP_DIR_OUTBOUND, WAN_ADDR, PEER(i), 0x10 + i);
+		t_in[i] = tsa_make(0x1000 + i, ESP_DIR_INBOUND, WAN_ADDR, PEER(i), 0x10 + i);
+		dp_in[i] = tsa_make(0x2000 + i, ESP_DIR_INBOUND, PEER(i), WAN_ADDR, 0x20 + i);
+		t_out[i] = tsa_make(0x2000 + i, ESP_DIR_OUTBOUND, PEER(i), WAN_ADDR, 0x20 + i);
+		assert_non_null(dp_out[i]);
+		assert_non_null(t_in[i]);
+		assert_non_null(dp_in[i]);
+		assert_non_null(t_out[i]);
+	}
+	dp_gout = tsa_make(0x3000, ESP_DIR_OUTBOUND, WAN_ADDR, 0xc0000201, 0x30);
+	t_gin = tsa_make(0x3000, ESP_DIR_INBOUND, WAN_ADDR, 0xc0000201, 0x30);
+	dp_gin = tsa_make(0x4000, ESP_DIR_INBOUND, PEER(0), WAN_ADDR, 0x40);
+	t_gout = tsa_make(0x4000, ESP_DIR_OUTBOUND, PEER(0), WAN_ADDR, 0x40);
+	assert_non_null(dp_gout);
+	assert_non_null(t_gin);
+	assert_non_null(dp_gin);
+	assert_non_null(t_gout);
+}
+
+static void free_sas(void)
+{
+	for (unsigned int i = 0; i < N_PEERS; i++) {
+		esp_sa_destroy(dp_out[i]);
+		esp_sa_destroy(t_in[i]);
+		esp_sa_destroy(dp_in[i]);
+		esp_sa_destroy(t_out[i]);
+	}
+	esp_sa_destroy(dp_gout);
+	esp_sa_destroy(t_gin);
+	esp_sa_destroy(dp_gin);
+	esp_sa_destroy(t_gout);
+}
+
+/* Neighbours and inbound SPIs; then ARP for each peer, answered by the test. */
+static void resolve_peers(void)
+{
+	struct dp_txn *txn = dp_txn_begin(dp);
+	uint8_t f[64], mac[6];
+
+	for (unsigned int i = 0; i < N_PEERS; i++) {
+		struct dp_nbr_conf nb = { .addr = PEER(i), .sa_out = dp_out[i] };
+		struct dp_spi_conf sc = {
+			.spi = 0x2000 + i, .sa = dp_in[i], .mode = DP_SA_PAIRWISE
+		};
+
+		assert_int_equal(dp_txn_set_neighbour(txn, &nb), 0);
+		assert_int_equal(dp_txn_set_spi(txn, &sc), 0);
+	}
+	struct dp_spi_conf gs = {
+		.spi = 0x4000, .sa = dp_gin, .mode = DP_SA_GROUP, .group = GROUP
+	};
+	assert_int_equal(dp_txn_set_spi(txn, &gs), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+	assert_int_equal(dp_service(dp), 0);
+	for (unsigned int i = 0; i < N_PEERS; i++) {
+		peer_mac(i, mac);
+		put(&wan, f, fr_arp(f, 2, mac, PEER(i), wan_mac, WAN_ADDR));
+	}
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	for (int k = 0; k < 5000; k++) {
+		unsigned int ok = 0;
+
+		assert_int_equal(dp_service(dp), 0);
+		for (unsigned int i = 0; i < N_PEERS; i++)
+			ok += dp_neighbour_mac(dp, PEER(i), mac) == 0;
+		if (ok == N_PEERS)
+			break;
+		rte_delay_us_sleep(1000);
+	}
+	for (unsigned int i = 0; i < N_PEERS; i++)
+		assert_int_equal(dp_neighbour_mac(dp, PEER(i), mac), 0);
+	for (int k = 0; k < 5000 && tport_out_count(&wan) < N_PEERS; k++)
+		rte_delay_us_sleep(1000);
+	tport_flush(&wan); /* our ARP requests */
+}
+
+static int setup(void **state)
+{
+	struct dp_conf c = { 0 };
+	struct rte_ether_addr a;
+
+	(void)state;
+	snprintf(c.lan.devargs, sizeof(c.lan.devargs), "%s", lan.name);
+	snprintf(c.wan.devargs, sizeof(c.wan.devargs), "%s", wan.name);
+	c.lan.addr = LAN_ADDR;
+	c.lan.prefix_len = 24;
+	c.wan.addr = WAN_ADDR;
+	c.wan.prefix_len = 24;
+	c.n_workers = 1;
+	c.idle_sleep_us = 50;
+	c.n_mbufs = DP_MBUFS;
+	c.tree_grace_ms = 30;
+	make_sas();
+	dp = dp_create(&c);
+	if (dp == NULL || dp_start(dp) != 0)
+		return -1;
+	rte_eth_macaddr_get((uint16_t)lan.port_id, &a);
+	memcpy(lan_mac, a.addr_bytes, 6);
+	rte_eth_macaddr_get((uint16_t)wan.port_id, &a);
+	memcpy(wan_mac, a.addr_bytes, 6);
+	sent_lan = sent_wan = 0;
+	resolve_peers();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dp_stop(dp);
+	tport_flush(&lan);
+	tport_flush(&wan);
+	assert_int_equal(rte_mempool_avail_count(dp_pool(dp)), DP_MBUFS);
+	dp_destroy(dp);
+	assert_int_equal(rte_mempool_avail_count(tpool), TPOOL_N);
+	free_sas();
+	return 0;
+}
+
+static void set_group(enum dp_sa_mode mode, uint32_t version, bool local_rx, unsigned int n,
+	const unsigned int *peers)
+{
+	struct dp_group_conf g = { .group = GROUP, .mode = mode, .tree_version = version };
+	struct dp_txn *txn = dp_txn_begin(dp);
+
+	g.local_receivers = local_rx;
+	g.n_nbrs = n;
+	for (unsigned int i = 0; i < n; i++)
+		g.nbrs[i] = PEER(peers[i]);
+	g.sa_out = mode == DP_SA_GROUP ? dp_gout : NULL;
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+}
+
+/* The inner packet we expect after the overlay: TTL - 1, checksum updated. */
+static void expect_inner(const uint8_t *frame, size_t len, uint8_t *out)
+{
+	memcpy(out, frame + 14, len - 14);
+	out[8]--;
+	fr_ip_csum(out);
+}
+
+static unsigned int take_all(
+	struct tport *tp, struct rte_mbuf **m, unsigned int max, unsigned int want)
+{
+	unsigned int n = 0;
+
+	for (int k = 0; k < 5000 && n < want; k++) {
+		n += tport_take(tp, m + n, max - n);
+		if (n < want)
+			rte_delay_us_sleep(1000);
+	}
+	return n;
+}
+
+static int peer_of(uint32_t addr)
+{
+	for (unsigned int i = 0; i < N_PEERS; i++)
+		if (PEER(i) == addr)
+			return (int)i;
+	return -1;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Check one WAN frame: L2 and outer header for its peer; decrypt; compare inner. */
+static int check_wan_frame(
+	struct rte_mbuf *m, struct esp_sa *const *sas, const uint8_t *inner, size_t ilen)
+{
+	uint8_t hdr[34], mac[6];
+	struct rte_mbuf *c;
+	struct esp_sa *sa;
+	uint8_t reason;
+	int p;
+
+	assert_int_equal(tread(m, 0, 34, hdr), 0);
+	p = peer_of(rd32(hdr + 14 + 16));
+	assert_true(p >= 0);
+	peer_mac((unsigned int)p, mac);
+	assert_memory_equal(hdr, mac, 6);
+	assert_memory_equal(hdr + 6, wan_mac, 6);
+	assert_int_equal(hdr[12] << 8 | hdr[13], 0x0800);
+	assert_int_equal(hdr[14 + 9], 50);
+	assert_int_equal(rd32(hdr + 14 + 12), WAN_ADDR);
+	assert_int_equal(fr_csum(hdr + 14, 20), 0);
+	c = tlinear(tpool, m, 14);
+	assert_non_null(c);
+	sa = sas[p];
+	assert_int_equal(esp_inb(tctx, &c, &sa, 1, &reason), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(c), ilen);
+	assert_memory_equal(rte_pktmbuf_mtod(c, void *), inner, ilen);
+	rte_pktmbuf_free(c);
+	return p;
+}
+
+static void test_pairwise_fanout(void **state)
+{
+	const unsigned int peers[] = { 0, 1, 2 };
+	uint8_t f[1600], inner[1600];
+	struct rte_mbuf *m[64];
+	unsigned int seen[N_PEERS] = { 0 };
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 200);
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, false, 3, peers);
+	expect_inner(f, len, inner);
+	for (int k = 0; k < 5; k++)
+		put(&lan, f, len);
+	assert_int_equal(take_all(&wan, m, 64, 15), 15);
+	for (unsigned int i = 0; i < 15; i++) {
+		seen[check_wan_frame(m[i], t_in, inner, len - 14)]++;
+		assert_int_equal(m[i]->nb_segs, 1);
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 5);
+	assert_int_equal(seen[1], 5);
+	assert_int_equal(seen[2], 5);
+	assert_int_equal(seen[3], 0);
+	assert_int_equal(tport_out_count(&lan), 0);
+}
+
+static void test_group_mode_shares_payload(void **state)
+{
+	const unsigned int peers[] = { 0, 1, 2 };
+	uint8_t f[1600], inner[1600], esp0[1600], espk[1600];
+	struct esp_sa *gin[N_PEERS] = { t_gin, t_gin, t_gin, t_gin };
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 300);
+	uint32_t elen;
+
+	(void)state;
+	set_group(DP_SA_GROUP, 1, false, 3, peers);
+	expect_inner(f, len, inner);
+	put(&lan, f, len);
+	assert_int_equal(take_all(&wan, m, 8, 3), 3);
+	/* Three header mbufs chained to one payload holding three references. */
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(m[i]->nb_segs, 2);
+		assert_int_equal(m[i]->data_len, 14 + 20);
+		assert_ptr_equal(m[i]->next, m[0]->next);
+	}
+	assert_int_equal(rte_mbuf_refcnt_read(m[0]->next), 3);
+	/* Same ciphertext for every copy; only the outer header differs. */
+	elen = rte_pktmbuf_pkt_len(m[0]) - 34;
+	assert_int_equal(tread(m[0], 34, elen, esp0), 0);
+	for (unsigned int i = 1; i < 3; i++) {
+		assert_int_equal(tread(m[i], 34, elen, espk), 0);
+		assert_memory_equal(espk, esp0, elen);
+	}
+	/* One decryption suffices (the copies share a sequence number). */
+	check_wan_frame(m[0], gin, inner, len - 14);
+	for (unsigned int i = 0; i < 3; i++) {
+		uint8_t hdr[34];
+
+		assert_int_equal(tread(m[i], 0, 34, hdr), 0);
+		assert_int_equal(fr_csum(hdr + 14, 20), 0);
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+/* Encrypt an inner packet as peer p would (SA sa), as a WAN frame to us. */
+static size_t peer_frame(
+	uint8_t *out, unsigned int p, struct esp_sa *sa, const uint8_t *inner, size_t ilen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(tpool);
+	uint8_t reason, mac[6];
+	size_t len;
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)ilen), inner, ilen);
+	assert_int_equal(esp_outb_inplace(tctx, sa, &m, 1, &reason), 1);
+	peer_mac(p, mac);
+	memcpy(out, wan_mac, 6);
+	memcpy(out + 6, mac, 6);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	len = 14 + rte_pktmbuf_pkt_len(m);
+	memcpy(out + 14, rte_pktmbuf_mtod(m, void *), len - 14);
+	rte_pktmbuf_free(m);
+	return len;
+}
+
+static void check_lan_delivery(const uint8_t *inner, size_t ilen)
+{
+	const uint8_t mmac[6] = { 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 };
+	struct rte_mbuf *m = NULL;
+
+	assert_int_equal(take_all(&lan, &m, 1, 1), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + ilen);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), mmac, 6);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *) + 6, lan_mac, 6);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *) + 14, inner, ilen);
+	rte_pktmbuf_free(m);
+}
+
+static void test_wan_pairwise_deliver_and_forward(void **state)
+{
+	const unsigned int peers[] = { 0, 1, 2 };
+	uint8_t f[1600], inner[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 256);
+	size_t ilen = len - 14;
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, true, 3, peers);
+	memcpy(inner, f + 14, ilen); /* transit: no second TTL decrement */
+	put(&wan, w, peer_frame(w, 0, t_out[0], inner, ilen));
+	check_lan_delivery(inner, ilen);
+	/* Forwarded to P1 and P2, never back to P0. */
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		seen[check_wan_frame(m[i], t_in, inner, ilen)]++;
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+static void test_wan_group_transit(void **state)
+{
+	const unsigned int peers[] = { 0, 1, 2 };
+	uint8_t f[1600], inner[1600], w[1600], got[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 500);
+	size_t ilen = len - 14, wlen;
+
+	(void)state;
+	set_group(DP_SA_GROUP, 1, true, 3, peers);
+	memcpy(inner, f + 14, ilen);
+	wlen = peer_frame(w, 0, t_gout, inner, ilen);
+	put(&wan, w, wlen);
+	check_lan_delivery(inner, ilen);
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		uint8_t hdr[34];
+
+		/* Ciphertext forwarded untouched, behind a new outer header. */
+		assert_int_equal(tread(m[i], 0, 34, hdr), 0);
+		assert_true(peer_of(rd32(hdr + 30)) == 1 || peer_of(rd32(hdr + 30)) == 2);
+		assert_int_equal(rd32(hdr + 26), WAN_ADDR);
+		assert_int_equal(rte_pktmbuf_pkt_len(m[i]), wlen);
+		assert_int_equal(tread(m[i], 34, (uint32_t)(wlen - 34), got), 0);
+		assert_memory_equal(got, w + 34, wlen - 34);
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+static void test_wan_refusals(void **state)
+{
+	const unsigned int one[] = { 0 };
+	uint8_t f[1600], w[1600];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100), wl;
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, false, 1, one);
+	/* P3 is a neighbour with an SA, but not in this group's tree. */
+	put(&wan, w, peer_frame(w, 3, t_out[3], f + 14, len - 14));
+	/* From the only neighbour, no receivers: nowhere to go; then replayed. */
+	wl = peer_frame(w, 0, t_out[0], f + 14, len - 14);
+	put(&wan, w, wl);
+	put(&wan, w, wl);
+	/* Integrity check fails. */
+	wl = peer_frame(w, 0, t_out[0], f + 14, len - 14);
+	w[wl - 1] ^= 1;
+	put(&wan, w, wl);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(drop_of(DP_DROP_NOT_NEIGHBOUR), 1);
+	assert_int_equal(drop_of(DP_DROP_NO_RECEIVERS), 1);
+	assert_int_equal(drop_of(DP_DROP_ESP_REPLAY), 1);
+	assert_int_equal(drop_of(DP_DROP_ESP_AUTH), 1);
+	assert_int_equal(tport_out_count(&wan) + tport_out_count(&lan), 0);
+}
+
+/* During a tree change the old neighbours are accepted, then refused. */
+static void test_tree_change_grace(void **state)
+{
+	const unsigned int v1[] = { 0, 1 }, v2[] = { 1, 2 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	unsigned int n;
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, false, 2, v1);
+	set_group(DP_SA_PAIRWISE, 2, false, 2, v2);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	n = take_all(&wan, m, 8, 2); /* to P1 and P2 (P0 is the sender) */
+	assert_int_equal(n, 2);
+	for (unsigned int i = 0; i < n; i++) {
+		check_wan_frame(m[i], t_in, f + 14, len - 14);
+		rte_pktmbuf_free(m[i]);
+	}
+	rte_delay_us_sleep(40 * 1000); /* past tree_grace_ms */
+	assert_int_equal(dp_service(dp), 0);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(drop_of(DP_DROP_NOT_NEIGHBOUR), 1);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+/* Many packets in both modes and both directions: every pool returns to its start. */
+static void test_no_leak_many(void **state)
+{
+	const unsigned int peers[] = { 0, 1, 2 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[64];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 64);
+	unsigned int got = 0, want = 0;
+
+	(void)state;
+	for (int mode = 0; mode < 2; mode++) {
+		assert_true(dp_wait_rx(dp, sent_lan, sent_wan));
+		set_group(mode ? DP_SA_GROUP : DP_SA_PAIRWISE, (uint32_t)mode + 1, true, 3, peers);
+		for (int k = 0; k < 2000; k++) {
+			put(&lan, f, len);
+			want += 3;
+			if (k % 8 == 0) {
+				put(&wan, w,
+					peer_frame(
+						w, 0, mode ? t_gout : t_out[0], f + 14, len - 14));
+				want += 2;
+			}
+			/* Back-pressure: never run ahead of the worker by more than a few bursts.
+			 */
+			do {
+				unsigned int n = tport_take(&wan, m, 64);
+
+				rte_pktmbuf_free_bulk(m, n);
+				got += n;
+				tport_flush(&lan);
+				if (rte_ring_count(lan.in[0]) + rte_ring_count(wan.in[0]) > 128)
+					rte_delay_us_sleep(100);
+			} while (rte_ring_count(lan.in[0]) + rte_ring_count(wan.in[0]) > 128);
+		}
+	}
+	assert_true(dp_wait_rx(dp, sent_lan, sent_wan));
+	dp_stop(dp);
+	while (tport_out_count(&wan) > 0) {
+		unsigned int n = tport_take(&wan, m, 64);
+
+		rte_pktmbuf_free_bulk(m, n);
+		got += n;
+	}
+	for (unsigned int r = 0; r < DP_DROP__MAX; r++)
+		if (drop_of(r) != 0)
+			print_message(
+				"drop %s: %llu\n", dp_drop_name(r), (unsigned long long)drop_of(r));
+	assert_int_equal(got, want);
+	/* teardown checks the pools */
+}
+
+static void test_info_lists(void **state)
+{
+	const unsigned int peers[] = { 0, 2 };
+	struct dp_nbr_info ni[8];
+	struct dp_group_info gi[4];
+	struct dp_sa_info si[16];
+	uint8_t mac[6];
+	int n;
+
+	(void)state;
+	set_group(DP_SA_GROUP, 7, true, 2, peers);
+	n = dp_neighbours_list(dp, ni, 8);
+	assert_int_equal(n, N_PEERS);
+	for (int i = 0; i < n; i++) {
+		int p = peer_of(ni[i].addr);
+
+		assert_true(p >= 0);
+		peer_mac((unsigned int)p, mac);
+		assert_true(ni[i].resolved);
+		assert_true(ni[i].has_sa);
+		assert_int_equal(ni[i].next_hop, ni[i].addr);
+		assert_memory_equal(ni[i].mac, mac, 6);
+	}
+	assert_int_equal(dp_groups_list(dp, gi, 4), 1);
+	assert_int_equal(gi[0].group, GROUP);
+	assert_int_equal(gi[0].mode, DP_SA_GROUP);
+	assert_int_equal(gi[0].tree_version, 7);
+	assert_int_equal(gi[0].n_nbrs, 2);
+	assert_int_equal(gi[0].nbrs[1], PEER(2));
+	/* 4 pairwise inbound + 1 group inbound + 4 pairwise outbound + 1 group outbound. */
+	n = dp_sas_list(dp, si, 16);
+	assert_int_equal(n, 10);
+	assert_int_equal(dp_sas_list(dp, si, 2), 10); /* count even when truncated */
+}
+
+/* Ask the process's own telemetry socket, as dpdk-telemetry.py would. */
+static void telemetry_query(const char *cmd, char *out, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ssize_t r;
+
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		rte_eal_get_runtime_dir());
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_true(read(fd, out, len - 1) > 0); /* greeting */
+	assert_int_equal(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	r = read(fd, out, len - 1);
+	assert_true(r > 0);
+	out[r] = '\0';
+	close(fd);
+}
+
+static void test_telemetry(void **state)
+{
+	const unsigned int peers[] = { 1 };
+	static char buf[65536];
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 3, false, 1, peers);
+	telemetry_query("/vprn/groups", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"239.1.2.3 pairwise v=3 rx=0"));
+	assert_non_null(strstr(buf, "nbrs=192.168.0.17"));
+	telemetry_query("/vprn/stats", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"ipv4_bad_checksum\":0"));
+	assert_non_null(strstr(buf, "\"wan_rx\":4"));
+	telemetry_query("/vprn/neighbours", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"192.168.0.19 via 192.168.0.19 02:00:00:00:01:03 sa=1\""));
+	telemetry_query("/vprn/sas", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"in 0x00002001 pairwise"));
+	assert_non_null(strstr(buf, "\"out 0x00001003 pairwise"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pairwise_fanout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_mode_shares_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_wan_pairwise_deliver_and_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wan_group_transit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
+	};
+	int rc;
+
+	if (vprn_test_eal_init("0-1", 0, NULL) < 0)
+		return 1;
+	tpool = rte_pktmbuf_pool_create("tpool", TPOOL_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	tctx = esp_ctx_create(0);
+	if (tpool == NULL || tctx == NULL || tport_create(&lan, "lan_e", 1) < 0 ||
+		tport_create(&wan, "wan_e", 1) < 0)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	esp_ctx_destroy(tctx);
+	return rc;
+}
