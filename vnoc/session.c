@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "dispatch.h"
@@ -247,6 +248,13 @@ static void establish(struct vnoc *v, struct vnoc_session *s, const struct vprn_
 			st->session = NULL;
 			vnoc_site_down(v, s->site->id);
 		}
+	}
+	if (h->wan_addr != s->site->wan_addr) {
+		char a[16], b[16];
+
+		/* Not fatal (NAT, renumbering): the registry's address is what peers use. */
+		LOG_WARN("session", "site %s announces WAN %s, the registry says %s", s->site->name,
+			 vprn_ipv4_str(h->wan_addr, a), vprn_ipv4_str(s->site->wan_addr, b));
 	}
 	s->state = VNOC_SESS_ESTABLISHED;
 	v->n_pending--;
