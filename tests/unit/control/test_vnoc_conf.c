@@ -119,6 +119,9 @@ static const struct conf_row rows[] = {
 	{ 17, "trees = 5;", 17, "'trees' must be a group" },
 	{ 13, "    groups = ( ); classes = { };", 13, "'classes' must be a list" },
 	{ 16, "));", 16, "syntax error" },
+	{ 13, "    groups = ( { name = \"g\"; ranges = [\"10.0.0.0/8\"]; } );", 13,
+		"not within 224.0.0.0/4" },
+	{ 17, "trees = { hysteresis_pct = 200; };", 17, "out of range" },
 };
 
 static void test_invalid(void **state)
@@ -143,7 +146,9 @@ static void test_module_sections(void **state)
 	static const struct conf_row row = { 17,
 		"trees = { debounce_ms = 100; }; keys = { }; metrics = { }; limits = { };", 0, "" };
 	static const struct conf_row row2 = { 13,
-		"    groups = ( { name = \"g\"; } ); classes = ( { name = \"c\"; } );", 0, "" };
+		"    groups = ( { name = \"g\"; ranges = [\"239.0.0.0/8\"]; } );"
+		" classes = ( { name = \"c\"; sites = [\"hq\"]; } );",
+		0, "" };
 	struct vprn_conf_err err = { 0 };
 	struct vnoc_conf c;
 
