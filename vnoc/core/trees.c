@@ -595,6 +595,40 @@ static void close_chan(struct vnoc_trees *t, struct tree *tr, size_t i, uint64_t
 }
 
 /* Open what version @v needs; mark the rest closing (closed once settled). */
+/*
+ * Does traffic ever flow from @a to its neighbour @b? Only if a sender sits on
+ * @a's side of the edge: walk the tree from @a without crossing to @b. A
+ * direction nobody sends on gets no SA (fewer keys handed out, fewer installs).
+ */
+static bool flows(const struct ver *v, uint32_t a, uint32_t b)
+{
+	uint32_t stack[VPRN_MSG_MAX_NEIGHBOURS * 4], prev[VPRN_MSG_MAX_NEIGHBOURS * 4];
+	size_t top = 0, steps = 0;
+
+	stack[top] = a;
+	prev[top++] = b;
+	while (top > 0 && steps++ < v->n_nodes + 1) {
+		uint32_t x = stack[--top], from = prev[top];
+		int idx = ver_node(v, x);
+
+		if (idx >= 0 && (v->roles[idx] & ROLE_SEND))
+			return true;
+		for (size_t i = 0; i < v->n_edges; i++) {
+			uint32_t y = v->edges[i][0] == x   ? v->edges[i][1]
+				     : v->edges[i][1] == x ? v->edges[i][0]
+							   : UINT32_MAX;
+
+			if (y == UINT32_MAX || y == from)
+				continue;
+			if (top == sizeof(stack) / sizeof(stack[0]))
+				return true; /* too deep to tell: be safe, carry traffic */
+			stack[top] = y;
+			prev[top++] = x;
+		}
+	}
+	return false;
+}
+
 static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *v, uint64_t now_ms)
 {
 	int rc = 0;
@@ -603,9 +637,12 @@ static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *
 		tr->chans[i].closing = true;
 	if (tr->sa.mode == VNOC_SA_PAIRWISE) {
 		for (size_t i = 0; i < v->n_edges && rc == 0; i++) {
-			rc = open_pairwise(t, tr, v->edges[i][0], v->edges[i][1], now_ms);
-			if (rc == 0)
-				rc = open_pairwise(t, tr, v->edges[i][1], v->edges[i][0], now_ms);
+			uint32_t a = v->edges[i][0], b = v->edges[i][1];
+
+			if (flows(v, a, b))
+				rc = open_pairwise(t, tr, a, b, now_ms);
+			if (rc == 0 && flows(v, b, a))
+				rc = open_pairwise(t, tr, b, a, now_ms);
 		}
 		return rc;
 	}
