@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -60,7 +61,12 @@ static void conf_of(const struct vnoc_policy *p, struct vnoc_keys_conf *k,
 	*k = (struct vnoc_keys_conf){ .ack_timeout_ms = (uint64_t)p->conf.ack_timeout_ms,
 		.ack_retries = (uint32_t)p->conf.ack_retries,
 		.retire_grace_ms = (uint64_t)p->conf.retire_grace_ms };
-	*t = (struct vnoc_trees_conf){ .hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* see vnoc_trees_conf.version_base */
+	*t = (struct vnoc_trees_conf){ .version_base = (uint64_t)ts.tv_sec * 1000 +
+						       (uint64_t)ts.tv_nsec / 1000000,
+		.hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
 		.keep_forwarding_ms = (uint64_t)p->conf.keep_forwarding_ms,
 		.tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
 	*m = (struct vnoc_metrics_conf){ .alpha_pct = (uint32_t)p->conf.metrics_alpha_pct,

@@ -792,7 +792,7 @@ static int run_update(struct vnoc_trees *t, struct tree *tr, bool reoptimise, ui
 		return rc;
 	}
 	ver_normalise(&tr->stg);
-	if (tr->version > 0 && ver_equal(&tr->stg, &tr->cur))
+	if (tr->cur.n_nodes > 0 && ver_equal(&tr->stg, &tr->cur))
 		return 0;
 	tr->staging = true;
 	rc = stage_chans(t, tr, &tr->stg, now_ms);
@@ -857,6 +857,7 @@ static struct tree *tree_new(struct vnoc_trees *t, const struct vnoc_tree_spec *
 	tr->vpn = spec->vpn;
 	tr->group = spec->group;
 	tr->source = spec->source;
+	tr->version = t->conf.version_base;
 	if (ver_alloc(&tr->cur, t->dir.n_sites + 1) != 0 ||
 		ver_alloc(&tr->stg, t->dir.n_sites + 1) != 0) {
 		tree_free(tr);

@@ -273,6 +273,7 @@ def scenario(d, pki, port, conf, sock):
               sa_out.get(4) == sa_in.get(4), "then hq gets the outbound SA: same SPI and key")
         hq.ack(sa_out_seq)
         _, tu, tu_seq = hq.expect(TREE_UPDATE)
+        version_first = tu.get(3, [0])[0]
         nb = [fields(n) for n in tu.get(7, [])]
         check([n[1][0] for n in nb] == [b"br1"] and nb[0].get(6) == sa_in.get(1),
               "hq's tree update: neighbour br1 with the outbound SPI")
@@ -325,6 +326,8 @@ def scenario(d, pki, port, conf, sock):
         tus = [m for m in seen["br2"] if m[0] == TREE_UPDATE]
         new_spis = {m[1].get(1)[0] for m in seen["br2"] + seen["hq"] if m[0] == SA_INSTALL}
         check(len(tus) >= 1, "restarted VNOC rebuilt the tree from refreshes")
+        check(all(m[1].get(3, [0])[0] > version_first for m in tus),
+              "tree versions keep growing across the restart")
         check(new_spis and min(new_spis) > max(spis_first),
               "no SPI reused across the restart")
     finally:
