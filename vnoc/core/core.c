@@ -260,8 +260,23 @@ void vnoc_core_probe_key(const struct vnoc_core *c, uint32_t a, uint32_t b, uint
 	OPENSSL_cleanse(in, sizeof(in));
 }
 
+struct dirty_ctx {
+	struct vnoc_core *c;
+	uint32_t site;
+};
+
+static void dirty_site_cb(void *ctx, const struct vnoc_member *m)
+{
+	struct dirty_ctx *d = ctx;
+
+	if (m->site == d->site)
+		(void)vnoc_members_mark_dirty(d->c->members, m->vpn, m->group, core_now(d->c));
+}
+
 void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 {
+	struct dirty_ctx d = { c, site };
+
 	uint64_t now = core_now(c);
 
 	if (site >= c->n_sites)
@@ -271,6 +286,8 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 	/* a reconnecting ED resynchronises completely: its SAs and tree parts again */
 	vnoc_keys_site_reset(c->keys, site, now);
 	vnoc_trees_site_reset(c->trees, site, now);
+	/* its groups are looked at again: SAs that failed with it are retried */
+	vnoc_members_for_each(c->members, dirty_site_cb, &d);
 }
 
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
