@@ -85,7 +85,9 @@ def fuzz_stage():
                "-print_final_stats=1", f"-artifact_prefix={work}/", work]
         if os.path.isdir(seeds):
             cmd.append(seeds)
-        r = sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        fenv = dict(os.environ, LSAN_OPTIONS="suppressions=" +
+                    os.path.join(SRC, "tests", "fuzz", "lsan.supp"))
+        r = sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=fenv)
         ok = r.returncode == 0
         if not ok:
             sys.stdout.write(r.stderr[-6000:])
