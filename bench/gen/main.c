@@ -236,9 +236,12 @@ static void search(struct bench_run *r)
 				break;
 			if (t->pass) {
 				lo = probe;
-				r->zero_loss_pps = t->rx_pps;
-				r->zero_loss_gbps = t->rx_gbps;
-				r->zero_loss_rate_req = probe;
+				/* A preempted generator may send less than asked: keep the best. */
+				if (t->rx_pps > r->zero_loss_pps) {
+					r->zero_loss_pps = t->rx_pps;
+					r->zero_loss_gbps = t->rx_gbps;
+					r->zero_loss_rate_req = probe;
+				}
 			} else {
 				hi = probe;
 			}
@@ -246,8 +249,10 @@ static void search(struct bench_run *r)
 		}
 	}
 	if (r->zero_loss_rate_req > 0 && !stopping()) {
-		t = run_trial(
-			r, "latency", r->zero_loss_rate_req * r->o.latency_load, r->o.trial_s, 0);
+		/* At a fraction of the rate measured, not of the rate asked. */
+		double rate = r->zero_loss_pps / r->o.expect_copies / r->o.n_tx;
+
+		t = run_trial(r, "latency", rate * r->o.latency_load, r->o.trial_s, 0);
 		if (t != NULL)
 			r->latency_trial = (int)r->n_trials - 1;
 	}

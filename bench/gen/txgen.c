@@ -194,7 +194,15 @@ static unsigned int bucket_take(struct txgen *g, struct tx_port *tp, uint64_t no
 
 	if (rate <= 0)
 		return g->o->burst;
-	cap = rate * 1e-4; /* 100 us of traffic, at least two bursts */
+	/*
+	 * Credit of up to 1 ms (at most 512 packets, half a typical ring): a
+	 * generator preempted by the OS catches up on its mean rate in one
+	 * burst instead of losing the time; on a dedicated core it never has
+	 * more than a burst or two of credit.
+	 */
+	cap = rate * 1e-3;
+	if (cap > 512)
+		cap = 512;
 	if (cap < 2.0 * g->o->burst)
 		cap = 2.0 * g->o->burst;
 	tp->tokens += (double)(now - tp->last_tsc) * rate / (double)g->hz;

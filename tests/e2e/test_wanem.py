@@ -3,7 +3,6 @@
 Delay is never asserted (tests do not assert on time); loss, delivery,
 content and the control protocol are.
 """
-import json
 import os
 import socket
 import subprocess

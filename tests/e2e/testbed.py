@@ -842,7 +842,7 @@ class Testbed:
             self._build_site(s)
 
     def _build_site(self, s):
-        p, n = self.prefix, s.ns.name
+        n = s.ns.name
         self._add_ns(s.ns)
         # management port to the VNOC
         ip("link", "add", "mgmt0", "type", "veth", "peer", "name", f"m{s.index}",
