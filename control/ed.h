@@ -18,6 +18,7 @@
 #define ED_TICK_MS 100
 
 struct dp;
+struct membership_ed;
 struct ed_client;
 struct vprn_ctlsock;
 
@@ -26,6 +27,7 @@ struct ed {
 	struct dp *dp;
 	struct ed_client *client;
 	struct vprn_ctlsock *ctl;
+	struct membership_ed *membership; /**< IGMP querier, source discovery */
 	int epfd;
 	int sigfd;
 	int tickfd;

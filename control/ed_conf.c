@@ -2,9 +2,11 @@
 #include "ed_conf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "control/membership/membership_conf.h"
 
 #define DEFAULT_CTL "/run/vprn/ed.sock"
 
@@ -15,18 +17,29 @@ struct ed_ext {
 	int (*parse)(const config_setting_t *s, struct ed_conf *conf, struct vprn_conf_err *err);
 };
 
-/* Shape check until the membership module's parser is wired in (keeps nothing). */
-static int membership_shape(
+/* The membership module's group: parsed and validated by its own parser. */
+static int membership_section(
 	const config_setting_t *s, struct ed_conf *conf, struct vprn_conf_err *err)
 {
-	(void)conf;
-	if (!config_setting_is_group(s))
-		return vprn_conf_fail(err, s, NULL, "'membership' must be a group { ... }");
+	struct membership_conf *mc = malloc(sizeof(*mc));
+	int rc;
+
+	if (mc == NULL)
+		return vprn_conf_fail(err, s, NULL, "out of memory");
+	rc = membership_conf_load(s, mc, err);
+	if (rc != 0) {
+		free(mc);
+		return rc;
+	}
+	if (conf->membership_free != NULL)
+		conf->membership_free(conf->membership);
+	conf->membership = mc;
+	conf->membership_free = free;
 	return 0;
 }
 
 static const struct ed_ext ed_ext[] = {
-	{ "membership", membership_shape },
+	{ "membership", membership_section },
 };
 
 /* ---- sections --------------------------------------------------------------- */

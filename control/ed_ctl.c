@@ -9,6 +9,8 @@
 #include "common/conf.h"
 #include "dataplane/dp.h"
 #include "dataplane/drop.h"
+#include "control/membership/membership_ctl.h"
+#include "control/membership/membership_ed.h"
 #include "ed.h"
 #include "vnoc_client.h"
 
@@ -95,9 +97,28 @@ static int cmd_stats(
 	return 0;
 }
 
+/* Membership commands: the module's handlers on the ED's membership. */
+#define MEMBERSHIP_CMD(name)                                                                     \
+	static int cmd_##name(                                                                   \
+		void *ctx, int argc, char **argv, struct vprn_json *j, char *err, size_t errlen) \
+	{                                                                                        \
+		struct ed *ed = ctx;                                                             \
+                                                                                                 \
+		return membership_ctl_##name(                                                    \
+			membership_ed_module(ed->membership), argc, argv, j, err, errlen);       \
+	}
+MEMBERSHIP_CMD(members)
+MEMBERSHIP_CMD(igmp)
+MEMBERSHIP_CMD(announce)
+
 static const struct vprn_ctl_cmd ed_cmds[] = {
 	{ "status", "status: site, VNOC session, ports", cmd_status },
 	{ "stats", "stats: data plane counters and drop reasons", cmd_stats },
+	{ "members", "members: learned, announced, discovered and pre-defined groups",
+		cmd_members },
+	{ "igmp", "igmp: querier state and IGMP counters", cmd_igmp },
+	{ "announce", "announce --group G --role receiver|sender [--source S] --ttl SECONDS",
+		cmd_announce },
 };
 
 int ed_ctl_register(struct ed *ed, struct vprn_ctlsock *ctl)

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/ctlsock.h"
 #include "common/log.h"
+#include "control/membership/membership_ed.h"
 #include "dataplane/dp.h"
 #include "ed.h"
 #include "ed_ctl.h"
@@ -29,7 +30,7 @@ static int add_fd(struct ed *ed, int fd, uint64_t tag)
 	return epoll_ctl(ed->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
 }
 
-/* Until the membership module consumes punts: count and free them, never let the ring fill. */
+/* Count every punt; membership takes IGMP and source-active, the rest is freed. */
 static void drain_punts(struct ed *ed)
 {
 	struct dp_punt p[PUNT_BURST];
@@ -39,16 +40,60 @@ static void drain_punts(struct ed *ed)
 		for (unsigned int i = 0; i < n; i++) {
 			if ((unsigned int)p[i].kind < sizeof(ed->punts) / sizeof(ed->punts[0]))
 				ed->punts[p[i].kind]++;
+			if (ed->membership != NULL && membership_ed_punt(ed->membership, &p[i]))
+				continue;
 			rte_pktmbuf_free(p[i].m);
 		}
+}
+
+/* A coalesced membership change: tell the VNOC (a Join or Leave; dropped while down,
+ * the full state is re-sent on the next welcome). */
+static void membership_to_vnoc(void *ctx, const struct membership_event *ev)
+{
+	struct ed *ed = ctx;
+	struct vprn_msg msg;
+	struct vprn_membership *vm;
+
+	vprn_msg_init(&msg, ev->type == MEMBERSHIP_JOIN ? VPRN_MSG_JOIN : VPRN_MSG_LEAVE, 0);
+	vm = ev->type == MEMBERSHIP_JOIN ? &msg.u.join.m : &msg.u.leave.m;
+	vm->group = ev->group;
+	vm->role = ev->role == MEMBERSHIP_ROLE_SENDER ? VPRN_ROLE_SENDER : VPRN_ROLE_RECEIVER;
+	vm->filter_mode =
+		ev->mode == MEMBERSHIP_INCLUDE ? VPRN_FILTER_INCLUDE : VPRN_FILTER_EXCLUDE;
+	vm->n_sources = ev->n_sources < VPRN_MSG_MAX_SOURCES ? ev->n_sources : VPRN_MSG_MAX_SOURCES;
+	memcpy(vm->sources, ev->sources, vm->n_sources * sizeof(uint32_t));
+	if (ed->client != NULL && ed_client_state(ed->client) == ED_CL_UP)
+		(void)ed_client_send(ed->client, &msg);
+}
+
+static int membership_start(struct ed *ed)
+{
+	struct membership_ed_params p = {
+		.dp = ed->dp,
+		.conf = ed->conf.membership,
+		.lan_addr = ed->conf.dp.lan.addr,
+		.lan_prefix_len = ed->conf.dp.lan.prefix_len,
+		.event = membership_to_vnoc,
+		.ctx = ed,
+	};
+
+	ed->membership = membership_ed_new(&p);
+	if (ed->membership == NULL) {
+		LOG_ERR("ed", "membership: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 static void on_up(void *ctx, const struct vprn_welcome *w)
 {
 	struct ed *ed = ctx;
 
-	(void)ed;
-	(void)w; /* resynchronisation with the VNOC goes here (membership refresh) */
+	(void)w;
+	/* Resynchronise: everything the site has, as joins. */
+	if (ed->membership != NULL)
+		membership_foreach_reported(
+			membership_ed_module(ed->membership), membership_to_vnoc, ed);
 }
 
 int ed_loop_init(struct ed *ed, const char *ctl_override)
@@ -85,6 +130,8 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 ||
 		(rc = add_fd(ed, vprn_ctlsock_fd(ed->ctl), TAG_CTL)) != 0)
 		return rc;
+	if ((rc = membership_start(ed)) != 0)
+		return rc;
 	ed->client = ed_client_new(&ed->conf, ed->epfd, TAG_CLIENT, &hooks);
 	if (ed->client == NULL)
 		return -EINVAL;
@@ -100,6 +147,8 @@ static void on_tick(struct ed *ed)
 		;
 	ed_client_tick(ed->client, vprn_now_ms());
 	drain_punts(ed);
+	if (ed->membership != NULL)
+		membership_ed_tick(ed->membership);
 	vprn_ctlsock_poll(ed->ctl);
 }
 
@@ -147,6 +196,8 @@ void ed_loop_fini(struct ed *ed)
 		ed_client_stop(ed->client, "ED shutting down");
 	ed_client_free(ed->client);
 	ed->client = NULL;
+	membership_ed_free(ed->membership);
+	ed->membership = NULL;
 	vprn_ctlsock_close(ed->ctl);
 	ed->ctl = NULL;
 	if (ed->sigfd >= 0)

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,6 +16,7 @@
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/tls.h"
+#include "backoff.h"
 
 #define TXQ_BYTES (4u << 20)
 #define SOFTWARE "vprn-ed 0.1.0"
@@ -147,15 +149,10 @@ static void disconnect(struct ed_client *c, const char *reason)
 	 */
 	if (was_up && vprn_now_ms() - c->up_since_ms >= c->hold_ms)
 		c->attempts = 0;
-	/* Exponential, capped, with jitter in [d/2, d]: EDs restarted together spread out. */
-	delay = c->conf->vnoc.backoff_min_ms;
-	for (uint32_t i = 0; i < c->attempts && delay < c->conf->vnoc.backoff_max_ms; i++)
-		delay *= 2;
-	if (delay > c->conf->vnoc.backoff_max_ms)
-		delay = c->conf->vnoc.backoff_max_ms;
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = (uint32_t)vprn_now_ns();
-	delay = delay / 2 + r % (delay / 2 + 1);
+	delay = ed_backoff_delay(
+		c->conf->vnoc.backoff_min_ms, c->conf->vnoc.backoff_max_ms, c->attempts, r);
 	c->attempts++;
 	c->backoff_ms = delay;
 	c->deadline_ms = vprn_now_ms() + delay;
@@ -185,6 +182,8 @@ static void connect_now(struct ed_client *c)
 		disconnect(c, strerror(errno));
 		return;
 	}
+	/* Small control messages: do not let Nagle hold them for an ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->fd = fd;
 	c->state = ED_CL_CONNECTING;
 	c->deadline_ms = vprn_now_ms() + c->conf->vnoc.handshake_timeout_ms;

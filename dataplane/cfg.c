@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -320,6 +321,22 @@ uint32_t dp_next_hop(const struct dp *dp, uint32_t addr)
 	return dp->conf.wan_gateway;
 }
 
+static void build_outer(const struct dp *dp, struct dp_nbr_rt *rt)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rt->hdr + ETH_HDR_LEN);
+
+	memcpy(rt->hdr, rt->l2, ETH_HDR_LEN);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(IPV4_MIN_HDR_LEN);
+	ip->fragment_offset = rte_cpu_to_be_16(IPV4_FLAG_DF);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_NUM_ESP;
+	ip->src_addr = rte_cpu_to_be_32(dp->conf.wan.addr);
+	ip->dst_addr = rte_cpu_to_be_32(rt->addr);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 static void build_nbr(const struct dp *dp, struct dp_nbr_rt *rt, const struct dp_nbr_conf *nc)
 {
 	const struct dp_arp_entry *a = arp_find(dp, dp_next_hop(dp, nc->addr));
@@ -332,6 +349,7 @@ static void build_nbr(const struct dp *dp, struct dp_nbr_rt *rt, const struct dp
 	memcpy(rt->l2 + 6, dp->port[DP_PORT_WAN].mac.addr_bytes, 6);
 	rt->l2[12] = ETHERTYPE_IPV4 >> 8;
 	rt->l2[13] = ETHERTYPE_IPV4 & 0xff;
+	build_outer(dp, rt);
 }
 
 static void build_group(const struct dp_cfg *c, const struct dp_tables *t, struct dp_group_rt *rt,

@@ -79,6 +79,8 @@ struct dp_worker {
 	/* Source-active punt token bucket (worker-private). */
 	uint64_t punt_tokens;
 	uint64_t punt_last_tsc;
+	uint64_t icmp_tokens; /* ICMP fragmentation-needed token bucket, same rate */
+	uint64_t icmp_last_tsc;
 	struct dp_counters ctr;
 	struct dp_txbuf tx[DP_N_PORTS];
 } __rte_cache_aligned;
@@ -130,6 +132,8 @@ void dp_port_close(struct dp_port *port);
 
 /* worker.c */
 int dp_worker_main(void *arg);
+/* One iteration of the loop (RX both ports, inject, TX): packets handled. Bench seam. */
+unsigned int dp_worker_poll(struct dp_worker *w);
 void dp_tx_flush(struct dp_worker *w, unsigned int port);
 
 static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop reason)

@@ -164,10 +164,9 @@ static void inbound_group(struct dp_worker *w, const struct dp_tables *t, struct
 		off += ESP_OUTER_UDP_LEN;
 	}
 	rte_pktmbuf_adj(m, off);
-	copies = dp_send_shared(w, t, g, m, &oh, sender);
+	copies = dp_send_shared(w, t, g, m, &oh, sender); /* consumes our reference */
 	if (copies == 0 && !g->local_rx)
 		DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_RECEIVERS], 1);
-	rte_pktmbuf_free(m); /* our reference */
 }
 
 void dp_wan_esp(

@@ -39,7 +39,10 @@ enum dp_drop dp_esp_reason(uint8_t esp_reason);
 /* Pairwise copies of src[0..n) to every neighbour of g but `skip`; src untouched. */
 unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
 	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip);
-/* Group mode: a header mbuf per neighbour but `skip`, chained to the shared ESP mbuf. */
+/*
+ * Group mode: a header mbuf per neighbour but `skip`, chained to the shared
+ * ESP mbuf. Consumes the caller's reference to `esp`.
+ */
 unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
 	const struct dp_group_rt *g, struct rte_mbuf *esp, const struct esp_outer_hdr *tmpl,
 	uint32_t skip);
@@ -51,6 +54,16 @@ void dp_group_count(
 /* wan.c hands valid ESP packets (data at the outer IPv4 header) to inbound.c. */
 void dp_wan_esp(
 	struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **pkts, unsigned int n);
+
+/*
+ * mtu.c: fragment an inner IPv4 packet (data at its header) into pieces of
+ * at most `mtu` bytes, copies from the pool (consumes m; 0 = dropped).
+ */
+unsigned int dp_fragment(struct dp_worker *w, struct rte_mbuf *m, unsigned int mtu,
+	struct rte_mbuf **out, unsigned int max);
+/* mtu.c: ICMP fragmentation needed to the sender of LAN frame m (m untouched). */
+void dp_icmp_frag_needed(
+	struct dp_worker *w, const struct rte_mbuf *m, uint16_t l2_len, uint16_t mtu);
 
 /* arp.c: ARP frame (valid, l2 bytes of L2) received on `port` (consumes it). */
 void dp_arp_input(struct dp_worker *w, unsigned int port, struct rte_mbuf *m, uint16_t l2);

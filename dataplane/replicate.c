@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/esp/esp.h"
@@ -89,48 +90,81 @@ unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
 	return copies;
 }
 
+/* Outer header from the neighbour's template: TOS, length, checksum (RFC 1624). */
+static inline void outer_from_template(
+	uint8_t *p, const struct dp_nbr_rt *nb, uint8_t tos, uint16_t esp_len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + ETH_HDR_LEN);
+	const struct rte_ipv4_hdr *t = (const struct rte_ipv4_hdr *)(nb->hdr + ETH_HDR_LEN);
+	/* The template has TOS 0 and length 20: add the differences, fold, invert. */
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(t->hdr_checksum) + tos + esp_len;
+
+	memcpy(p, nb->hdr, sizeof(nb->hdr));
+	ip->type_of_service = tos;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(IPV4_MIN_HDR_LEN + esp_len));
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+/* Neighbours of g that get a copy: ready ones but `skip`; the rest are counted. */
+static unsigned int shared_targets(struct dp_worker *w, const struct dp_tables *t,
+	const struct dp_group_rt *g, uint32_t skip, const struct dp_nbr_rt **nbs)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < g->n_nbrs; i++) {
+		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[i]];
+
+		if (nb->addr != skip && nbr_ready(w, nb, false, 1))
+			nbs[k++] = nb;
+	}
+	return k;
+}
+
 unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
 	const struct dp_group_rt *g, struct rte_mbuf *esp, const struct esp_outer_hdr *tmpl,
 	uint32_t skip)
 {
 	uint16_t hl = tmpl->udp_encap ? ESP_OUTER_IPV4_LEN + ESP_OUTER_UDP_LEN : ESP_OUTER_IPV4_LEN;
 	uint16_t esp_len = (uint16_t)rte_pktmbuf_pkt_len(esp);
+	const struct dp_nbr_rt *nbs[DP_MAX_TREE_NBRS];
+	struct rte_mbuf *h[DP_MAX_TREE_NBRS];
 	struct esp_outer_hdr oh = *tmpl;
-	unsigned int copies = 0;
+	unsigned int n = shared_targets(w, t, g, skip, nbs);
 
-	for (unsigned int k = 0; k < g->n_nbrs; k++) {
-		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[k]];
-		struct rte_mbuf *h;
-		uint8_t *p;
-
-		if (nb->addr == skip || !nbr_ready(w, nb, false, 1))
-			continue;
-		h = rte_pktmbuf_alloc(w->dp->hdr_pool);
-		if (unlikely(h == NULL)) {
-			DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_MBUF], 1);
-			continue;
-		}
-		p = (uint8_t *)rte_pktmbuf_append(h, ETH_HDR_LEN + hl);
-		if (unlikely(p == NULL)) {
-			rte_pktmbuf_free(h);
-			DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_MBUF], 1);
-			continue;
-		}
-		memcpy(p, nb->l2, ETH_HDR_LEN);
-		oh.dst = nb->addr;
-		esp_outer_hdr_write(p + ETH_HDR_LEN, &oh, esp_len, 0);
-		/* One more reference to the shared ciphertext, owned by this copy. */
-		rte_mbuf_refcnt_update(esp, 1);
-		if (unlikely(rte_pktmbuf_chain(h, esp) != 0)) {
-			rte_mbuf_refcnt_update(esp, -1);
-			rte_pktmbuf_free(h);
-			DP_CTR_ADD(w->ctr.drop[DP_DROP_MULTISEG], 1);
-			continue;
-		}
-		dp_tx(w, DP_PORT_WAN, h);
-		copies++;
+	if (n == 0) {
+		rte_pktmbuf_free(esp);
+		return 0;
 	}
-	return copies;
+	if (unlikely(rte_pktmbuf_alloc_bulk(w->dp->hdr_pool, h, n) != 0)) {
+		DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_MBUF], n);
+		rte_pktmbuf_free(esp);
+		return 0;
+	}
+	/*
+	 * Our reference becomes the first copy's; the others add n - 1 in one
+	 * update (no atomic at all while we are the only holder).
+	 */
+	if (n > 1)
+		rte_mbuf_refcnt_update(esp, (int16_t)(n - 1));
+	for (unsigned int k = 0; k < n; k++) {
+		uint8_t *p = rte_pktmbuf_mtod(h[k], uint8_t *);
+
+		if (likely(!oh.udp_encap)) {
+			outer_from_template(p, nbs[k], oh.tos, esp_len);
+		} else {
+			memcpy(p, nbs[k]->l2, ETH_HDR_LEN);
+			oh.dst = nbs[k]->addr;
+			esp_outer_hdr_write(p + ETH_HDR_LEN, &oh, esp_len, 0);
+		}
+		h[k]->data_len = (uint16_t)(ETH_HDR_LEN + hl);
+		h[k]->pkt_len = (uint32_t)(ETH_HDR_LEN + hl) + esp_len;
+		h[k]->next = esp;
+		h[k]->nb_segs = (uint16_t)(esp->nb_segs + 1);
+		dp_tx(w, DP_PORT_WAN, h[k]);
+	}
+	return n;
 }
 
 /* Group mode at the source: encrypt once in place, then share the ciphertext. */
@@ -157,8 +191,7 @@ static void replicate_group(struct dp_worker *w, const struct dp_tables *t,
 
 		oh.tos = rte_pktmbuf_mtod(m, const uint8_t *)[1]; /* as the engine chose it */
 		rte_pktmbuf_adj(m, olen);
-		dp_send_shared(w, t, g, m, &oh, 0);
-		rte_pktmbuf_free(m); /* our reference; the copies hold theirs */
+		dp_send_shared(w, t, g, m, &oh, 0); /* consumes our reference */
 	}
 }
 

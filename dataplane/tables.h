@@ -26,6 +26,12 @@ struct dp_nbr_rt {
 	bool resolved; /* l2 holds the next hop's MAC */
 	struct esp_sa *sa_out;
 	uint8_t l2[ETH_HDR_LEN]; /* next hop MAC, our WAN MAC, IPv4 */
+	/*
+	 * Group mode fast path: L2 + outer IPv4 (ESP, TTL 64, DF, TOS 0, total
+	 * length 20) with its checksum; per copy only TOS, length and checksum
+	 * change (incremental update, RFC 1624).
+	 */
+	uint8_t hdr[ETH_HDR_LEN + IPV4_MIN_HDR_LEN];
 } __rte_cache_aligned;
 
 struct dp_group_rt {

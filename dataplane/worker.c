@@ -93,6 +93,21 @@ static unsigned int poll_port(struct dp_worker *w, unsigned int port)
 	return n;
 }
 
+unsigned int dp_worker_poll(struct dp_worker *w)
+{
+	unsigned int n = 0;
+
+	n += poll_port(w, DP_PORT_LAN);
+	n += poll_port(w, DP_PORT_WAN);
+	if (w->idx == 0)
+		n += poll_inject(w);
+	dp_tx_flush(w, DP_PORT_LAN);
+	dp_tx_flush(w, DP_PORT_WAN);
+	if (n != 0)
+		punt_sa_events(w);
+	return n;
+}
+
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -102,16 +117,8 @@ int dp_worker_main(void *arg)
 	dp_worker_online(w);
 	/* Relaxed: the flag carries no data (see struct dp). */
 	while (__atomic_load_n(&dp->running, __ATOMIC_RELAXED)) {
-		unsigned int n = 0;
+		unsigned int n = dp_worker_poll(w);
 
-		n += poll_port(w, DP_PORT_LAN);
-		n += poll_port(w, DP_PORT_WAN);
-		if (w->idx == 0)
-			n += poll_inject(w);
-		dp_tx_flush(w, DP_PORT_LAN);
-		dp_tx_flush(w, DP_PORT_WAN);
-		if (n != 0)
-			punt_sa_events(w);
 		dp_worker_quiescent(w);
 		if (n != 0 || dp->conf.idle_sleep_us == 0) {
 			empty = 0;

@@ -37,8 +37,41 @@ static int groups_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
 	return 0;
 }
 
+static int classes_shape(const config_setting_t *s, struct vnoc_vpn *vpn,
+	const struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)vpn;
+	(void)conf;
+	if (!config_setting_is_list(s))
+		return vprn_conf_fail(err, s, NULL, "'classes' must be a list ( { ... }, ... )");
+	return 0;
+}
+
 static const struct vnoc_vpn_ext vnoc_vpn_ext[] = {
-	{ "groups", groups_shape },
+	{ "groups", groups_shape },   /* group policies (vnoc/core/policy.c) */
+	{ "classes", classes_shape }, /* site classes (vnoc/core/policy.c) */
+};
+
+/* Top-level sections of the service modules (vnoc/core, docs/vnoc.md). */
+struct vnoc_top_ext {
+	const char *key;
+	int (*parse)(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err);
+};
+
+static int group_shape(const config_setting_t *s, struct vnoc_conf *conf, struct vprn_conf_err *err)
+{
+	(void)conf;
+	if (!config_setting_is_group(s))
+		return vprn_conf_fail(
+			err, s, NULL, "'%s' must be a group { ... }", config_setting_name(s));
+	return 0;
+}
+
+static const struct vnoc_top_ext vnoc_top_ext[] = {
+	{ "trees", group_shape },
+	{ "keys", group_shape },
+	{ "metrics", group_shape },
+	{ "limits", group_shape },
 };
 
 /* ---- loader ---------------------------------------------------------------- */
@@ -286,11 +319,26 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 		(rc = load_timers(root, conf, err)) != 0 ||
 		(rc = vprn_conf_path(root, "database", false, dir, conf->database,
 			 sizeof(conf->database), err)) != 0 ||
-		(rc = load_vpns(root, conf, err)) != 0 || (rc = check_policy(&cfg, err)) != 0) {
+		(rc = load_vpns(root, conf, err)) != 0) {
 		config_destroy(&cfg);
 		vnoc_conf_free(conf);
 		return rc == -ENOMEM ? vprn_conf_fail(err, NULL, path, "out of memory"),
 		       -ENOMEM	     : rc;
+	}
+	for (size_t i = 0; i < sizeof(vnoc_top_ext) / sizeof(vnoc_top_ext[0]); i++) {
+		const config_setting_t *s = config_setting_get_member(root, vnoc_top_ext[i].key);
+
+		if (s != NULL && (rc = vnoc_top_ext[i].parse(s, conf, err)) != 0) {
+			config_destroy(&cfg);
+			vnoc_conf_free(conf);
+			return rc;
+		}
+	}
+	/* after the shape checks: group policies and the core's options in full */
+	if ((rc = check_policy(&cfg, err)) != 0) {
+		config_destroy(&cfg);
+		vnoc_conf_free(conf);
+		return rc;
 	}
 	config_destroy(&cfg);
 	return 0;

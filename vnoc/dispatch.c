@@ -160,7 +160,7 @@ static const struct vprn_ctl_cmd core_cmds[] = {
 	{ "tree", "tree GROUP [--dot] [--vpn NAME] [--source ADDR]", ctl_tree },
 	{ "sas", "sas [--export-keys wireshark]", ctl_sas },
 	{ "accounting", "accounting [LAST_N]", ctl_accounting },
-	{ "policy", "policy reload", ctl_policy },
+	{ "policy", "policy reload | policy set VPN GROUP KEY VALUE | policy edits", ctl_policy },
 	{ "metrics", "metrics", ctl_metrics },
 };
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,8 @@ int vnoc_init(struct vnoc *v, const struct vnoc_conf *conf, const char *ctl_over
 
 static void accept_all(struct vnoc *v)
 {
+	const int one = 1;
+
 	for (;;) {
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
@@ -175,6 +178,8 @@ static void accept_all(struct vnoc *v)
 			close(fd);
 			continue;
 		}
+		/* Small control messages: do not let Nagle hold them for an ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (vnoc_session_new(v, fd, peer) == NULL) {
 			LOG_ERR("vnoc", "cannot create a session for %s", peer);
 			close(fd);

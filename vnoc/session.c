@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "dispatch.h"
@@ -248,6 +249,13 @@ static void establish(struct vnoc *v, struct vnoc_session *s, const struct vprn_
 			vnoc_site_down(v, s->site->id);
 		}
 	}
+	if (h->wan_addr != s->site->wan_addr) {
+		char a[16], b[16];
+
+		/* Not fatal (NAT, renumbering): the registry's address is what peers use. */
+		LOG_WARN("session", "site %s announces WAN %s, the registry says %s", s->site->name,
+			 vprn_ipv4_str(h->wan_addr, a), vprn_ipv4_str(s->site->wan_addr, b));
+	}
 	s->state = VNOC_SESS_ESTABLISHED;
 	v->n_pending--;
 	v->cnt.established++;
@@ -319,6 +327,8 @@ static void on_frame(struct vnoc *v, struct vnoc_session *s, const uint8_t *buf,
 		v->cnt.protocol_errors++;
 		vnoc_session_fail(v, s, VPRN_ERR_PROTOCOL, "second hello in a session");
 	} else if (m.type == VPRN_MSG_BYE) {
+		/* The modules see the planned departure first (its row in dispatch.c). */
+		(void)vnoc_dispatch(v, s, &m);
 		vnoc_session_close(v, s, m.u.bye.reason[0] != '\0' ? m.u.bye.reason : "bye");
 	} else if (vnoc_dispatch(v, s, &m) != 0) {
 		v->cnt.protocol_errors++;

@@ -3,7 +3,6 @@ behind (normal end, SIGINT, SIGTERM, and a SIGKILLed run cleaned by the next).""
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 

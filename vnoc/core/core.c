@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -60,7 +61,12 @@ static void conf_of(const struct vnoc_policy *p, struct vnoc_keys_conf *k,
 	*k = (struct vnoc_keys_conf){ .ack_timeout_ms = (uint64_t)p->conf.ack_timeout_ms,
 		.ack_retries = (uint32_t)p->conf.ack_retries,
 		.retire_grace_ms = (uint64_t)p->conf.retire_grace_ms };
-	*t = (struct vnoc_trees_conf){ .hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* see vnoc_trees_conf.version_base */
+	*t = (struct vnoc_trees_conf){ .version_base = (uint64_t)ts.tv_sec * 1000 +
+						       (uint64_t)ts.tv_nsec / 1000000,
+		.hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
 		.keep_forwarding_ms = (uint64_t)p->conf.keep_forwarding_ms,
 		.tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
 	*m = (struct vnoc_metrics_conf){ .alpha_pct = (uint32_t)p->conf.metrics_alpha_pct,
@@ -94,6 +100,13 @@ static int load_sites(struct vnoc_core *c, const struct vnoc_policy *p)
 	return 0;
 }
 
+static void edit_cb(
+	void *ctx, const char *vpn, const char *group, const char *key, const char *value);
+static struct vnoc_policy *load_policy(
+	struct vnoc_core *c, const char *path, struct vnoc_policy_err *perr);
+static void adopt(struct vnoc_core *c, struct vnoc_policy *np);
+static int build_name_index(struct vnoc_core *c);
+
 struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 {
 	struct vnoc_core *c = calloc(1, sizeof(*c));
@@ -112,6 +125,7 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	if (p->config_path != NULL)
 		snprintf(c->config_path, sizeof(c->config_path), "%s", p->config_path);
 	if (c->pol == NULL || load_sites(c, c->pol) != 0 || c->n_sites == 0 ||
+		build_name_index(c) != 0 ||
 		RAND_bytes(c->probe_secret, sizeof(c->probe_secret)) != 1)
 		goto fail;
 	if (p->db_path != NULL) {
@@ -136,6 +150,16 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	if (c->members == NULL || c->metrics == NULL || c->spis == NULL || c->keys == NULL ||
 		c->trees == NULL)
 		goto fail;
+	if (c->db != NULL && vnoc_db_policy_edits(c->db, edit_cb, c) > 0 && c->config_path[0]) {
+		struct vnoc_policy_err perr = { .text = NULL };
+		struct vnoc_policy *np = load_policy(c, c->config_path, &perr);
+
+		/* the file changed under stored edits: run on the file alone, loudly */
+		if (np == NULL)
+			LOG_ERR("core", "runtime policy edits no longer apply: %s", perr.msg);
+		else
+			adopt(c, np);
+	}
 	c->next_reopt_ms = core_now(c) + (uint64_t)c->pol->conf.reoptimise_interval_ms;
 	LOG_INFO("core", "%u sites, SPIs from 0x%08x, database %s", c->n_sites, hw,
 		p->db_path ? p->db_path : "(none)");
@@ -156,16 +180,53 @@ void vnoc_core_destroy(struct vnoc_core *c)
 	vnoc_members_destroy(c->members);
 	vnoc_db_close(c->db);
 	vnoc_policy_free(c->pol);
+	for (size_t i = 0; i < c->n_edits; i++) {
+		free((char *)c->edits[i].vpn);
+		free((char *)c->edits[i].group);
+		free((char *)c->edits[i].key);
+		free((char *)c->edits[i].value);
+	}
+	free(c->edits);
+	free(c->name_index);
 	free(c->sites);
 	OPENSSL_cleanse(c->probe_secret, sizeof(c->probe_secret));
 	free(c);
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s != '\0')
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* Open addressing, twice the sites: metrics reports name hundreds of peers. */
+static int build_name_index(struct vnoc_core *c)
+{
+	c->name_slots = 2 * c->n_sites + 1;
+	c->name_index = malloc(c->name_slots * sizeof(*c->name_index));
+	if (c->name_index == NULL)
+		return -ENOMEM;
+	memset(c->name_index, 0xff, c->name_slots * sizeof(*c->name_index));
+	for (uint32_t i = 0; i < c->n_sites; i++) {
+		uint32_t h = name_hash(c->sites[i].name) % c->name_slots;
+
+		while (c->name_index[h] != UINT32_MAX)
+			h = (h + 1) % c->name_slots;
+		c->name_index[h] = i;
+	}
+	return 0;
+}
+
 int vnoc_core_site_id(const struct vnoc_core *c, const char *name)
 {
-	for (uint32_t i = 0; i < c->n_sites; i++)
-		if (strcmp(c->sites[i].name, name) == 0)
-			return (int)i;
+	uint32_t h = name_hash(name) % c->name_slots;
+
+	for (; c->name_index[h] != UINT32_MAX; h = (h + 1) % c->name_slots)
+		if (strcmp(c->sites[c->name_index[h]].name, name) == 0)
+			return (int)c->name_index[h];
 	return -ENOENT;
 }
 
@@ -199,8 +260,23 @@ void vnoc_core_probe_key(const struct vnoc_core *c, uint32_t a, uint32_t b, uint
 	OPENSSL_cleanse(in, sizeof(in));
 }
 
+struct dirty_ctx {
+	struct vnoc_core *c;
+	uint32_t site;
+};
+
+static void dirty_site_cb(void *ctx, const struct vnoc_member *m)
+{
+	struct dirty_ctx *d = ctx;
+
+	if (m->site == d->site)
+		(void)vnoc_members_mark_dirty(d->c->members, m->vpn, m->group, core_now(d->c));
+}
+
 void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 {
+	struct dirty_ctx d = { c, site };
+
 	uint64_t now = core_now(c);
 
 	if (site >= c->n_sites)
@@ -210,6 +286,8 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 	/* a reconnecting ED resynchronises completely: its SAs and tree parts again */
 	vnoc_keys_site_reset(c->keys, site, now);
 	vnoc_trees_site_reset(c->trees, site, now);
+	/* its groups are looked at again: SAs that failed with it are retried */
+	vnoc_members_for_each(c->members, dirty_site_cb, &d);
 }
 
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
@@ -286,8 +364,11 @@ static void apply_membership(
 	int rc;
 
 	r = vnoc_policy_check_join(c->pol, x.vpn, c->sites[site].idx, &req, text, sizeof(text));
-	if (r == VNOC_GRANTED && vnoc_members_count_site(c->members, site) >=
-					 (size_t)c->pol->conf.max_groups_per_site) {
+	/* the limit counts (a full scan) only for memberships not yet held */
+	if (r == VNOC_GRANTED &&
+		vnoc_members_get(c->members, site, m->group, (uint8_t)m->role) == NULL &&
+		vnoc_members_count_site(c->members, site) >=
+			(size_t)c->pol->conf.max_groups_per_site) {
 		r = VNOC_REFUSE_OVERLOADED;
 		snprintf(text, sizeof(text), "more than %lld memberships",
 			(long long)c->pol->conf.max_groups_per_site);
@@ -664,10 +745,55 @@ static void recheck_cb(void *ctx, const struct vnoc_member *m)
 	(void)vnoc_members_mark_dirty(r->c->members, m->vpn, m->group, core_now(r->c));
 }
 
-int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t err_len)
+static int edit_push(
+	struct vnoc_core *c, const char *vpn, const char *group, const char *key, const char *value)
 {
-	struct vnoc_policy_err perr = { .text = NULL };
-	struct vnoc_policy *np;
+	struct vnoc_policy_edit *e = realloc(c->edits, (c->n_edits + 1) * sizeof(*e));
+
+	if (e == NULL)
+		return -ENOMEM;
+	c->edits = e;
+	e = &c->edits[c->n_edits];
+	e->vpn = strdup(vpn);
+	e->group = strdup(group);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	if (e->vpn == NULL || e->group == NULL || e->key == NULL || e->value == NULL) {
+		free((char *)e->vpn);
+		free((char *)e->group);
+		free((char *)e->key);
+		free((char *)e->value);
+		return -ENOMEM;
+	}
+	c->n_edits++;
+	return 0;
+}
+
+static void edit_cb(
+	void *ctx, const char *vpn, const char *group, const char *key, const char *value)
+{
+	if (edit_push(ctx, vpn, group, key, value) != 0)
+		LOG_ERR("core", "out of memory loading policy edits");
+}
+
+/* The file plus the runtime edits; NULL with @perr on error. */
+static struct vnoc_policy *load_policy(
+	struct vnoc_core *c, const char *path, struct vnoc_policy_err *perr)
+{
+	struct vnoc_policy *np = vnoc_policy_load_file_edits(path, c->edits, c->n_edits, perr);
+
+	if (np != NULL && !same_sites(c, np)) {
+		snprintf(perr->msg, sizeof(perr->msg),
+			"%.400s: the sites changed: restart the VNOC to change the registry", path);
+		vnoc_policy_free(np);
+		np = NULL;
+	}
+	return np;
+}
+
+/* Make @np the policy: timers, site attributes, revocations, recomputation. */
+static void adopt(struct vnoc_core *c, struct vnoc_policy *np)
+{
 	struct vnoc_keys_conf kc;
 	struct vnoc_trees_conf tc;
 	struct vnoc_metrics_conf mc;
@@ -677,23 +803,8 @@ int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t er
 		size_t n, cap;
 	} r = { c, NULL, 0, 0 };
 
-	path = path != NULL ? path : c->config_path;
-	np = vnoc_policy_load_file(path, &perr);
-	if (np != NULL && !same_sites(c, np)) {
-		snprintf(perr.msg, sizeof(perr.msg),
-			"%.400s: the sites changed: restart the VNOC to change the registry", path);
-		vnoc_policy_free(np);
-		np = NULL;
-	}
-	if (np == NULL) {
-		c->cnt.reload_failures++;
-		snprintf(err, err_len, "%s", perr.msg);
-		LOG_WARN("core", "policy reload refused, old policy kept: %s", perr.msg);
-		return -EINVAL;
-	}
 	vnoc_policy_free(c->pol);
 	c->pol = np;
-	c->cnt.reloads++;
 	conf_of(np, &kc, &tc, &mc);
 	vnoc_keys_set_conf(c->keys, &kc);
 	vnoc_trees_set_conf(c->trees, &tc);
@@ -718,11 +829,60 @@ int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t er
 			vnoc_members_leave(c->members, r.revoke[i].site, r.revoke[i].group,
 				r.revoke[i].role, core_now(c));
 			account(c, VNOC_ACCT_LEAVE, r.revoke[i].site, r.revoke[i].group,
-				r.revoke[i].role, 0, "revoked by policy reload");
+				r.revoke[i].role, 0, "revoked by policy change");
 		}
 		free(r.revoke);
 	}
-	LOG_INFO("core", "policy reloaded from %s (generation %llu, %zu revoked)", path,
-		(unsigned long long)np->generation, r.n);
+	LOG_INFO("core", "policy generation %llu in force (%zu edits, %zu revoked)",
+		(unsigned long long)np->generation, c->n_edits, r.n);
+}
+
+int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t err_len)
+{
+	struct vnoc_policy_err perr = { .text = NULL };
+	struct vnoc_policy *np;
+
+	path = path != NULL ? path : c->config_path;
+	np = load_policy(c, path, &perr);
+	if (np == NULL) {
+		c->cnt.reload_failures++;
+		snprintf(err, err_len, "%s", perr.msg);
+		LOG_WARN("core", "policy reload refused, old policy kept: %s", perr.msg);
+		return -EINVAL;
+	}
+	c->cnt.reloads++;
+	LOG_INFO("core", "policy reloaded from %s", path);
+	adopt(c, np);
+	return 0;
+}
+
+int vnoc_core_policy_set(struct vnoc_core *c, const char *vpn, const char *group, const char *key,
+	const char *value, char *err, size_t err_len)
+{
+	struct vnoc_policy_err perr = { .text = NULL };
+	struct vnoc_policy *np;
+	int rc;
+
+	if (c->db == NULL || c->config_path[0] == '\0') {
+		snprintf(err, err_len, "runtime edits need a database and a config file");
+		return -ENOTSUP;
+	}
+	rc = edit_push(c, vpn, group, key, value);
+	if (rc != 0)
+		return rc;
+	np = load_policy(c, c->config_path, &perr);
+	if (np == NULL || vnoc_db_policy_edit(c->db, vpn, group, key, value) != 0) {
+		struct vnoc_policy_edit *e = &c->edits[--c->n_edits];
+
+		free((char *)e->vpn);
+		free((char *)e->group);
+		free((char *)e->key);
+		free((char *)e->value);
+		snprintf(err, err_len, "%s", np == NULL ? perr.msg : "database write failed");
+		vnoc_policy_free(np);
+		return -EINVAL;
+	}
+	LOG_INFO("core", "policy edit: %s/%s %s = %s", vpn, group, key, value);
+	adopt(c, np);
 	return 0;
 }

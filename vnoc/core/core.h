@@ -67,6 +67,14 @@ uint64_t vnoc_core_next_deadline(const struct vnoc_core *c);
  */
 int vnoc_core_reload(struct vnoc_core *c, const char *path, char *err, size_t err_len);
 
+/**
+ * Runtime policy edit (persisted, replayed over the file at every load):
+ * option @key of group @group of VPN @vpn becomes @value (libconfig syntax,
+ * e.g. "[\"br1\"]" or "\"star\"" or "2048"). Validated like a reload.
+ */
+int vnoc_core_policy_set(struct vnoc_core *c, const char *vpn, const char *group, const char *key,
+	const char *value, char *err, size_t err_len);
+
 const struct vnoc_core_counters *vnoc_core_counters(const struct vnoc_core *c);
 const struct vnoc_policy *vnoc_core_policy(const struct vnoc_core *c);
 

@@ -436,11 +436,28 @@ int vnoc_core_ctl_policy(
 {
 	int rc;
 
-	if (argc != 1 || strcmp(argv[0], "reload") != 0) {
-		snprintf(err, errlen, "usage: policy reload");
+	if (argc == 1 && strcmp(argv[0], "edits") == 0) {
+		vprn_json_arr_begin(j);
+		for (size_t i = 0; i < c->n_edits; i++) {
+			vprn_json_obj_begin(j);
+			vprn_json_kv_str(j, "vpn", c->edits[i].vpn);
+			vprn_json_kv_str(j, "group", c->edits[i].group);
+			vprn_json_kv_str(j, "key", c->edits[i].key);
+			vprn_json_kv_str(j, "value", c->edits[i].value);
+			vprn_json_obj_end(j);
+		}
+		vprn_json_arr_end(j);
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[0], "set") == 0)
+		rc = vnoc_core_policy_set(c, argv[1], argv[2], argv[3], argv[4], err, errlen);
+	else if (argc == 1 && strcmp(argv[0], "reload") == 0)
+		rc = vnoc_core_reload(c, NULL, err, errlen);
+	else {
+		snprintf(err, errlen,
+			"usage: policy reload | policy set VPN GROUP KEY VALUE | policy edits");
 		return -EINVAL;
 	}
-	rc = vnoc_core_reload(c, NULL, err, errlen);
 	if (rc != 0)
 		return rc;
 	vprn_json_obj_begin(j);

@@ -34,6 +34,8 @@ struct vnoc_core {
 	char config_path[4096];
 	struct core_site *sites;
 	uint32_t n_sites;
+	uint32_t *name_index; /* hash of site names -> id (UINT32_MAX: empty slot) */
+	uint32_t name_slots;
 	struct vnoc_members *members;
 	struct vnoc_metrics *metrics;
 	struct vnoc_spi_alloc *spis;
@@ -42,6 +44,8 @@ struct vnoc_core {
 	uint8_t probe_secret[32];
 	uint64_t next_reopt_ms;
 	struct vnoc_core_counters cnt;
+	struct vnoc_policy_edit *edits; /* runtime edits (strings owned), replayed at load */
+	size_t n_edits;
 };
 
 static inline uint64_t core_now(const struct vnoc_core *c)

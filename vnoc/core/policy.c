@@ -447,36 +447,122 @@ fail:
 	return NULL;
 }
 
-static struct vnoc_policy *load(bool file, const char *arg, struct vnoc_policy_err *err)
+/* Deep copy of a scalar or an array/list of scalars into @parent under @name. */
+static int copy_setting(config_setting_t *parent, const char *name, const config_setting_t *src)
 {
+	int type = config_setting_type(src);
+	config_setting_t *dst = config_setting_add(parent, name, type);
+
+	if (dst == NULL)
+		return -EINVAL;
+	switch (type) {
+	case CONFIG_TYPE_INT:
+		return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_INT64:
+		return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_BOOL:
+		return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_STRING:
+		return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		for (int i = 0; i < config_setting_length(src); i++)
+			if (copy_setting(
+				    dst, NULL, config_setting_get_elem(src, (unsigned int)i)) != 0)
+				return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL; /* groups and floats are not group-policy values */
+	}
+}
+
+static config_setting_t *find_named(const config_setting_t *list, const char *name)
+{
+	for (int i = 0; list != NULL && i < config_setting_length(list); i++) {
+		config_setting_t *e = config_setting_get_elem(list, (unsigned int)i);
+		const char *n = NULL;
+
+		if (config_setting_lookup_string(e, "name", &n) && strcmp(n, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int apply_edit(config_t *cfg, const struct vnoc_policy_edit *e, struct vnoc_policy_err *err)
+{
+	config_setting_t *vpn = find_named(config_lookup(cfg, "vpns"), e->vpn);
+	config_setting_t *grp =
+		vpn ? find_named(config_setting_get_member(vpn, "groups"), e->group) : NULL;
+	char *text = NULL;
+	config_t val;
+	int rc = -EINVAL;
+
+	if (grp == NULL || strcmp(e->key, "name") == 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			"policy edit: no group %s in vpn %s (or key 'name')", e->group, e->vpn);
+		return -EINVAL;
+	}
+	if (asprintf(&text, "v = %s;", e->value) < 0)
+		return -ENOMEM;
+	config_init(&val);
+	if (config_read_string(&val, text) && config_lookup(&val, "v") != NULL) {
+		config_setting_remove(grp, e->key);
+		rc = copy_setting(grp, e->key, config_lookup(&val, "v"));
+	}
+	if (rc != 0)
+		snprintf(err->msg, sizeof(err->msg), "policy edit %s/%s: bad value for %s: %s",
+			e->vpn, e->group, e->key, e->value);
+	config_destroy(&val);
+	free(text);
+	return rc;
+}
+
+static struct vnoc_policy *load(bool file, const char *arg, const struct vnoc_policy_edit *edits,
+	size_t n_edits, struct vnoc_policy_err *err)
+{
+	struct vnoc_policy_err dummy;
 	struct vnoc_policy *p = NULL;
 	config_t cfg;
 	int ok;
 
+	err = err != NULL ? err : &dummy;
 	config_init(&cfg);
 	ok = file ? config_read_file(&cfg, arg) : config_read_string(&cfg, arg);
 	if (!ok) {
-		if (err != NULL)
-			snprintf(err->msg, sizeof(err->msg), "%s:%d: %s",
-				config_error_file(&cfg) ? config_error_file(&cfg)
-							: (file ? arg : "<config>"),
-				config_error_line(&cfg),
-				config_error_text(&cfg) ? config_error_text(&cfg) : "cannot read");
-	} else {
-		p = vnoc_policy_build(&cfg, err);
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s",
+			config_error_file(&cfg) ? config_error_file(&cfg)
+						: (file ? arg : "<config>"),
+			config_error_line(&cfg),
+			config_error_text(&cfg) ? config_error_text(&cfg) : "cannot read");
+		config_destroy(&cfg);
+		return NULL;
 	}
+	/* the edited settings keep a source line of 0: errors name the edit */
+	for (size_t i = 0; i < n_edits; i++) {
+		if (apply_edit(&cfg, &edits[i], err) != 0) {
+			config_destroy(&cfg);
+			return NULL;
+		}
+	}
+	p = vnoc_policy_build(&cfg, err);
 	config_destroy(&cfg);
 	return p;
 }
 
 struct vnoc_policy *vnoc_policy_load_file(const char *path, struct vnoc_policy_err *err)
 {
-	return load(true, path, err);
+	return load(true, path, NULL, 0, err);
+}
+
+struct vnoc_policy *vnoc_policy_load_file_edits(const char *path,
+	const struct vnoc_policy_edit *edits, size_t n_edits, struct vnoc_policy_err *err)
+{
+	return load(true, path, edits, n_edits, err);
 }
 
 struct vnoc_policy *vnoc_policy_load_string(const char *text, struct vnoc_policy_err *err)
 {
-	return load(false, text, err);
+	return load(false, text, NULL, 0, err);
 }
 
 int vnoc_policy_find_site(

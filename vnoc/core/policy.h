@@ -117,6 +117,18 @@ struct vnoc_policy *vnoc_policy_build(const config_t *cfg, struct vnoc_policy_er
 /** Read and build from a file (used by --check and reload). */
 struct vnoc_policy *vnoc_policy_load_file(const char *path, struct vnoc_policy_err *err);
 
+/** A runtime edit: option @key of group @group of VPN @vpn becomes @value (libconfig syntax). */
+struct vnoc_policy_edit {
+	const char *vpn, *group, *key, *value;
+};
+
+/**
+ * Read @path, apply @edits in order over it, then build. An edit naming an
+ * unknown VPN or group, or a value that does not parse, is an error.
+ */
+struct vnoc_policy *vnoc_policy_load_file_edits(const char *path,
+	const struct vnoc_policy_edit *edits, size_t n_edits, struct vnoc_policy_err *err);
+
 /** Same from a string (tests, fuzzing). */
 struct vnoc_policy *vnoc_policy_load_string(const char *text, struct vnoc_policy_err *err);
 

@@ -309,6 +309,73 @@ def ed_session(d, port, vconf, vlog):
         raise
 
 
+def fake_vnoc(d, pki):
+    """A VNOC that misbehaves on its first connections: the ED must survive,
+    back off and finally register when a proper welcome comes."""
+    import threading
+    port = free_port()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(os.path.join(pki, "ca.pem"))
+    ctx.load_cert_chain(os.path.join(pki, "vnoc.pem"), os.path.join(pki, "vnoc.key"))
+    lsock = socket.create_server(("127.0.0.1", port))
+    welcome = envelope(1, 11, field(1, 0, 2) + field(2, 2, b"acme") + field(3, 0, 300) +
+                       field(4, 0, 1000))
+    acts = [
+        ("garbage", frame(b"\xff" * 20)),
+        ("oversize", struct.pack(">I", 0x7FFFFFFF)),
+        ("zero", struct.pack(">I", 0)),
+        ("error", frame(envelope(1, 25, field(1, 0, 5) + field(2, 2, b"go away")))),
+        ("no welcome", frame(envelope(1, 26, field(1, 0, 1)))),
+        ("welcome", frame(welcome)),
+    ]
+    seen = []
+
+    def serve():
+        conns = []
+        for what, payload in acts:
+            try:
+                raw, _ = lsock.accept()
+                c = ctx.wrap_socket(raw, server_side=True)
+                hdr = c.recv(4)
+                c.recv(struct.unpack(">I", hdr)[0])
+                seen.append(what)
+                c.sendall(payload)
+                if what != "welcome":
+                    c.close()
+                else:
+                    conns.append(c)
+            except (OSError, ssl.SSLError, struct.error):
+                seen.append(what + " (failed)")
+        time.sleep(3)
+        for c in conns:
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    conf = ed_conf(d, port, "br1")
+    edsock = os.path.join(d, "ed-br1.sock")
+    log = open(os.path.join(d, "ed-fake.log"), "w")
+    ed = subprocess.Popen([ED, "-l", "0,1", "--no-huge", "--no-pci", "-m", "256",
+                           f"--file-prefix=vprn-ut-edf-{os.getpid()}", "--", "-c", conf],
+                          stdout=log, stderr=subprocess.STDOUT)
+    try:
+        ok = wait_for(lambda: ctl(edsock, "ed", "status")["vnoc"]["state"] == "up", 30)
+        check(ok, "ED registers after a misbehaving VNOC: " + ", ".join(seen))
+        st = ctl(edsock, "ed", "status")["vnoc"]
+        check(st["failures"] >= 5 and st["connects"] == 1, "ED counted 5 failed attempts")
+        check(ed.poll() is None, "ED survived garbage, oversize, zero, Error, no welcome")
+        ed.send_signal(signal.SIGTERM)
+        check(ed.wait(20) == 0, "ED exits 0 on SIGTERM")
+    finally:
+        if ed.poll() is None:
+            ed.kill()
+            ed.wait()
+        log.close()
+        lsock.close()
+
+
 def main():
     d = tempfile.mkdtemp(prefix="vprn-daemons-")
     pki = os.path.join(d, "pki")
@@ -340,6 +407,7 @@ def main():
         check(wait_for(lambda: ctl(sock, "vnoc", "status")["sites_connected"] == 0),
               "VNOC sees the ED leave (bye)")
         check(vnoc.poll() is None, "VNOC still running")
+        fake_vnoc(d, pki)
     finally:
         for p in (ed, vnoc):
             if p is not None and p.poll() is None:
@@ -352,7 +420,10 @@ def main():
             print(open(os.path.join(d, "ed.log")).read()[-4000:])
         print(f"{len(failures)} check(s) failed; logs in {d}")
         return 1
-    subprocess.run(["rm", "-rf", d])
+    if not os.environ.get("VPRN_KEEP"):
+        subprocess.run(["rm", "-rf", d])
+    else:
+        print("kept", d)
     return 0
 
 

@@ -116,6 +116,8 @@ static const struct conf_row rows[] = {
 	{ 13, "    groups = 5;", 13, "'groups' must be a list" },
 	{ 1, "log_level = 3;", 1, "log_level" },
 	{ 17, "listen_port = 1;", 17, "unknown setting 'listen_port'" },
+	{ 17, "trees = 5;", 17, "group" },
+	{ 13, "    groups = ( ); classes = { };", 13, "'classes' must be a list" },
 	{ 16, "));", 16, "syntax error" },
 };
 
@@ -133,6 +135,26 @@ static void test_invalid(void **state)
 			fail_msg("row %zu (%s): rc %d, got %s:%d: %s", i, rows[i].text, rc,
 				err.file, err.line, err.msg);
 	}
+}
+
+/* Sections of the service modules (docs/vnoc.md) pass the daemon's loader. */
+static void test_module_sections(void **state)
+{
+	static const struct conf_row row = { 17,
+		"trees = { debounce_ms = 100; }; keys = { }; metrics = { }; limits = { };", 0, "" };
+	static const struct conf_row row2 = { 13,
+		"    groups = ( { name = \"g\"; ranges = ( \"239.1.0.0/16\" ); } ); "
+		"classes = ( { name = \"c\"; sites = ( \"hq\" ); } );", 0, "" };
+	struct vprn_conf_err err = { 0 };
+	struct vnoc_conf c;
+
+	(void)state;
+	if (vnoc_conf_load(fx_write("mod.conf", base, N_BASE, &row), &c, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	vnoc_conf_free(&c);
+	if (vnoc_conf_load(fx_write("mod.conf", base, N_BASE, &row2), &c, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	vnoc_conf_free(&c);
 }
 
 /* The shipped example (conf/vnoc.conf) stays valid. */
@@ -157,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_module_sections),
 		cmocka_unit_test(test_invalid),
 	};
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "spi.h"
 #include "outbox_rec.h"
 
 #define G 0xef010001u /* 239.1.0.1 */
@@ -291,6 +292,130 @@ static void test_ctl_output(void **state)
 	vprn_json_fini(&j);
 }
 
+static void test_policy_edits_persist(void **state)
+{
+	struct ctx *x = *state;
+	char db[64], err[512], wal[80];
+	char *set_args[] = { "set", "acme", "feed", "receivers", "[\"br1\"]" };
+	char *bad_args[] = { "set", "acme", "feed", "bogus", "1" };
+	char *list_args[] = { "edits" };
+	struct vnoc_policy_err perr;
+	struct vprn_json j;
+	int fd;
+
+	snprintf(db, sizeof(db), "/tmp/vprn-core-db-XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	for (int life = 0; life < 2; life++) {
+		struct vnoc_core_params p = { .policy = vnoc_policy_load_file(x->path, &perr),
+			.db_path = db,
+			.clock = { now_ms, x },
+			.out = rec_outbox(&x->rec),
+			.config_path = x->path };
+		size_t mark;
+
+		vnoc_core_destroy(x->c);
+		x->c = vnoc_core_create(&p);
+		assert_non_null(x->c);
+		if (life == 0) {
+			vprn_json_init(&j);
+			assert_int_equal(
+				vnoc_core_ctl_policy(x->c, 5, bad_args, &j, err, sizeof(err)),
+				-EINVAL);
+			assert_non_null(strstr(err, "unknown option 'bogus'"));
+			assert_int_equal(
+				vnoc_core_ctl_policy(x->c, 5, set_args, &j, err, sizeof(err)), 0);
+			vprn_json_fini(&j);
+		}
+		/* in both lives (the second after a restart): br2 may no longer receive */
+		mark = x->rec.n;
+		handle_join(x, 2, VPRN_MSG_JOIN, VPRN_ROLE_RECEIVER);
+		handle_join(x, 1, VPRN_MSG_JOIN, VPRN_ROLE_RECEIVER);
+		assert_false(join_result(x, mark, 2)->m.u.join_result.granted);
+		assert_true(join_result(x, mark, 1)->m.u.join_result.granted);
+		vprn_json_init(&j);
+		assert_int_equal(vnoc_core_ctl_policy(x->c, 1, list_args, &j, err, sizeof(err)), 0);
+		assert_non_null(strstr(vprn_json_str(&j), "\"key\":\"receivers\""));
+		assert_null(strstr(vprn_json_str(&j), "bogus"));
+		vprn_json_fini(&j);
+	}
+	unlink(db);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", db);
+	unlink(wal);
+}
+
+static void refresh(struct ctx *x, int site, enum vprn_role role)
+{
+	struct vprn_membership ms = {
+		.group = G, .role = role, .filter_mode = VPRN_FILTER_EXCLUDE
+	};
+	struct vprn_msg m;
+
+	vprn_msg_init(&m, VPRN_MSG_REFRESH, ++seq);
+	m.u.refresh.memberships = &ms;
+	m.u.refresh.n_memberships = 1;
+	assert_int_equal(vnoc_core_handle(x->c, (uint32_t)site, &m), 0);
+}
+
+/* A restarted VNOC rebuilds from refreshes and never reuses an SPI. */
+static void test_restart_rebuild(void **state)
+{
+	struct ctx *x = *state;
+	char db[64], wal[80];
+	uint32_t max_spi = 0, min_spi2 = UINT32_MAX;
+	struct vnoc_policy_err perr;
+	int fd;
+
+	snprintf(db, sizeof(db), "/tmp/vprn-core-db-XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	for (int life = 0; life < 2; life++) {
+		struct vnoc_core_params p = { .policy = vnoc_policy_load_file(x->path, &perr),
+			.db_path = db,
+			.clock = { now_ms, x },
+			.out = rec_outbox(&x->rec),
+			.config_path = x->path };
+		size_t mark;
+
+		vnoc_core_destroy(x->c); /* as abrupt as kill -9 for the core: nothing flushed */
+		x->c = vnoc_core_create(&p);
+		assert_non_null(x->c);
+		mark = x->rec.n;
+		/* the EDs' refreshes after reconnecting: no joins needed */
+		refresh(x, 0, VPRN_ROLE_SENDER);
+		refresh(x, 1, VPRN_ROLE_RECEIVER);
+		refresh(x, 2, VPRN_ROLE_RECEIVER);
+		x->now += 100; /* one debounce, well within a refresh interval */
+		vnoc_core_poll(x->c);
+		ack_all(x, mark);
+		ack_all(x, mark);
+		assert_non_null(rec_find(&x->rec, mark, 1, VPRN_MSG_TREE_UPDATE));
+		assert_non_null(rec_find(&x->rec, mark, 2, VPRN_MSG_TREE_UPDATE));
+		for (size_t i = mark; i < x->rec.n; i++) {
+			uint32_t spi = x->rec.v[i].m.u.sa_install.spi;
+
+			if (x->rec.v[i].m.type != VPRN_MSG_SA_INSTALL)
+				continue;
+			if (life == 0 && spi > max_spi)
+				max_spi = spi;
+			if (life == 1 && spi < min_spi2)
+				min_spi2 = spi;
+		}
+	}
+	assert_true(max_spi >= VNOC_SPI_MIN);
+	assert_true(min_spi2 != UINT32_MAX);
+	assert_true(min_spi2 > max_spi);
+	unlink(db);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", db);
+	unlink(wal);
+}
+
 static void test_probe_keys(void **state)
 {
 	struct ctx *x = *state;
@@ -310,6 +435,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_edits_persist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_rebuild, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

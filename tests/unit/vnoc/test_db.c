@@ -80,7 +80,7 @@ static void test_tables(void **state)
 	assert_int_equal(vnoc_db_spi_get(db, &hw), 0);
 	assert_int_equal(hw, 0x12345);
 	vnoc_db_close(db);
-	assert_null(vnoc_db_open("/nonexistent-dir/x.db"));
+	assert_null(vnoc_db_open("/dev/null/x.db")); /* ENOTDIR, whoever runs */
 }
 
 /* A child writes records and reports each commit; killed with SIGKILL mid-way. */
