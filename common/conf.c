@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -277,6 +278,19 @@ int vprn_conf_path(const config_setting_t *g, const char *name, bool required, c
 		n = snprintf(out, cap, "%s/%s", basedir, tmp);
 	if (n < 0 || (size_t)n >= cap)
 		return vprn_conf_fail(err, s, NULL, "'%s': path too long", name);
+	return 0;
+}
+
+int vprn_conf_file(const config_setting_t *g, const char *name, bool required, const char *basedir,
+	char *out, size_t cap, struct vprn_conf_err *err)
+{
+	int rc = vprn_conf_path(g, name, required, basedir, out, cap, err);
+
+	if (rc != 0 || config_setting_get_member(g, name) == NULL || out[0] == '\0')
+		return rc;
+	if (access(out, R_OK) != 0)
+		return vprn_conf_fail(err, config_setting_get_member(g, name), NULL,
+			"'%s': cannot read %s: %s", name, out, strerror(errno));
 	return 0;
 }
 

@@ -69,6 +69,9 @@ int vprn_conf_prefix(const config_setting_t *g, const char *name, bool required,
 /** A path; relative ones are made relative to basedir. Empty string allowed if !required. */
 int vprn_conf_path(const config_setting_t *g, const char *name, bool required, const char *basedir,
 	char *out, size_t cap, struct vprn_conf_err *err);
+/** Like vprn_conf_path(), and the file (if set) must be readable now. */
+int vprn_conf_file(const config_setting_t *g, const char *name, bool required, const char *basedir,
+	char *out, size_t cap, struct vprn_conf_err *err);
 /** log_level = "err|warn|info|debug". */
 int vprn_conf_log_level(
 	const config_setting_t *g, const char *name, int *out, struct vprn_conf_err *err);

@@ -45,6 +45,7 @@ struct vprn_ctlsock {
 	struct client clients[MAX_CLIENTS];
 };
 
+/* mkdir -p of the socket's directory (/run/vprn does not survive a reboot). */
 static void mkdir_parent(const char *path)
 {
 	char dir[PATH_MAX];
@@ -55,6 +56,13 @@ static void mkdir_parent(const char *path)
 	if (slash == NULL || slash == dir)
 		return;
 	*slash = '\0';
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		LOG_WARN("ctlsock", "cannot create %s: %s", dir, strerror(errno));
 }
@@ -321,7 +329,6 @@ static void client_write(struct vprn_ctlsock *s, struct client *c)
 static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_len)
 {
 	char *ans = vprn_ctlsock_dispatch(s, c->in, line_len);
-	char *grown;
 	size_t n;
 
 	if (ans == NULL) {
@@ -329,13 +336,14 @@ static void client_answer(struct vprn_ctlsock *s, struct client *c, size_t line_
 		return;
 	}
 	n = strlen(ans);
-	grown = realloc(ans, n + 2);
-	if (grown == NULL) {
+	c->out = malloc(n + 2);
+	if (c->out == NULL) {
 		free(ans);
 		client_drop(s, c);
 		return;
 	}
-	c->out = grown;
+	memcpy(c->out, ans, n);
+	free(ans);
 	c->out[n] = '\n';
 	c->out[n + 1] = '\0';
 	c->out_len = n + 1;

@@ -16,12 +16,16 @@
 struct vprn_tls_ctx {
 	SSL_CTX *ssl;
 	bool server;
+	vprn_tls_cn_fn cn_ok;
+	void *cn_arg;
 };
 
 struct vprn_tls {
 	SSL *ssl;
+	struct vprn_tls_ctx *ctx;
 	bool want_write;
 	bool done;
+	bool cn_refused;
 	char expect_cn[CN_MAX];
 	char peer_cn[CN_MAX];
 	char err[384];
@@ -51,6 +55,39 @@ static int load_crl(SSL_CTX *ssl, const char *path, char *err, size_t errlen)
 	/* Leaf check only: the CA is ours and has no parent to revoke it. */
 	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	return 0;
+}
+
+static int x509_cn(X509 *cert, char *cn, size_t cap);
+
+/*
+ * Chain verification hook: at the leaf, once OpenSSL found the chain valid,
+ * ask the owner whether the CN is acceptable. Refusing here fails the
+ * handshake itself (the peer gets an alert), so an unknown site never gets a
+ * TLS session at all.
+ */
+static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct vprn_tls *t = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	char cn[CN_MAX];
+
+	if (!preverify_ok || t == NULL || t->ctx->cn_ok == NULL ||
+		X509_STORE_CTX_get_error_depth(store) != 0)
+		return preverify_ok;
+	if (x509_cn(X509_STORE_CTX_get_current_cert(store), cn, sizeof(cn)) != 0 ||
+		!t->ctx->cn_ok(t->ctx->cn_arg, cn)) {
+		t->cn_refused = true;
+		snprintf(t->peer_cn, sizeof(t->peer_cn), "%s", cn);
+		X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	return 1;
+}
+
+void vprn_tls_ctx_set_cn_check(struct vprn_tls_ctx *ctx, vprn_tls_cn_fn fn, void *arg)
+{
+	ctx->cn_ok = fn;
+	ctx->cn_arg = arg;
 }
 
 struct vprn_tls_ctx *vprn_tls_ctx_new(
@@ -100,7 +137,7 @@ struct vprn_tls_ctx *vprn_tls_ctx_new(
 	if (files->crl != NULL && files->crl[0] != '\0' &&
 		load_crl(ssl, files->crl, err, errlen) != 0)
 		goto fail;
-	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_verify_depth(ssl, 4);
 	if (server)
 		SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_OFF);
@@ -125,8 +162,9 @@ struct vprn_tls *vprn_tls_new(struct vprn_tls_ctx *ctx, int fd, const char *expe
 
 	if (t == NULL)
 		return NULL;
+	t->ctx = ctx;
 	t->ssl = SSL_new(ctx->ssl);
-	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1 || SSL_set_app_data(t->ssl, t) != 1) {
 		SSL_free(t->ssl);
 		free(t);
 		ERR_clear_error();
@@ -270,6 +308,12 @@ int vprn_tls_handshake(struct vprn_tls *t)
 		return 0;
 	}
 	ret = ssl_result(t, ret, "handshake");
+	if (t->cn_refused) {
+		snprintf(t->err, sizeof(t->err),
+			"certificate CN '%s' refused (not a registered name)", t->peer_cn);
+		t->peer_cn[0] = '\0';
+		return -EACCES;
+	}
 	if (ret == 0) {
 		snprintf(t->err, sizeof(t->err), "handshake: connection closed by peer");
 		return -ECONNRESET;

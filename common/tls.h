@@ -40,6 +40,16 @@ struct vprn_tls_ctx *vprn_tls_ctx_new(
 	const struct vprn_tls_files *files, bool server, char *err, size_t errlen);
 void vprn_tls_ctx_free(struct vprn_tls_ctx *ctx);
 
+/** Is this peer CN acceptable? (e.g. a registered site). */
+typedef bool (*vprn_tls_cn_fn)(void *arg, const char *cn);
+
+/**
+ * Check the peer's CN during the handshake, after the chain is verified: a
+ * refused CN fails the handshake (alert to the peer, -EACCES from
+ * vprn_tls_handshake()). Without it any CN passes (the caller decides later).
+ */
+void vprn_tls_ctx_set_cn_check(struct vprn_tls_ctx *ctx, vprn_tls_cn_fn fn, void *arg);
+
 /**
  * Wrap a connected non-blocking socket (not owned: the caller closes it).
  * @param expect_cn  client side: required CN of the server, NULL = any
@@ -50,7 +60,7 @@ void vprn_tls_free(struct vprn_tls *t);
 /**
  * Drive the handshake. @return 0 done (peer verified, CN available),
  * -EAGAIN in progress, -EPROTO refused/failed (reason in vprn_tls_error()),
- * -ECONNRESET peer went away.
+ * -EACCES the CN check refused the peer, -ECONNRESET peer went away.
  */
 int vprn_tls_handshake(struct vprn_tls *t);
 

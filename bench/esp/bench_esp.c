@@ -5,8 +5,8 @@
  * HMAC-SHA-256-128, inner packets of 64..1420 bytes; beside each, the raw
  * intel-ipsec-mb job loop on the same buffer sizes (the ceiling) and the
  * ratio (ceiling cycles / engine cycles, i.e. fraction of the ceiling's
- * throughput). Both submit jobs unchecked (IMB_SUBMIT_JOB_NOCHECK). Also: the cost of checked vs unchecked job submission (the
- * library's error reporting) and 2-lcore scaling. Not a test.
+ * throughput). Both submit jobs unchecked (IMB_SUBMIT_JOB_NOCHECK). Also: the cost of checked vs
+ * unchecked job submission (the library's error reporting) and 2-lcore scaling. Not a test.
  *
  *   vprn-bench-esp [--pkts N] [--json FILE]
  */
@@ -299,7 +299,12 @@ static int scale_worker(void *a)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "pkts", required_argument, NULL, 'n' },
-		{ "json", required_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+		{ "json", required_argument, NULL, 'j' }, { "only", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 's' }, { "cbc", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 } };
+	const char *only = NULL;
+	uint16_t only_size = 64;
+	bool only_cbc = false;
 	const char *json_path = "bench-esp.json";
 	char prefix[64];
 	char *eal[] = { argv[0], (char *)"-l0,1", (char *)"--no-huge", (char *)"--no-pci",
@@ -317,6 +322,12 @@ int main(int argc, char **argv)
 			n_pkts = strtoul(optarg, NULL, 0);
 		else if (c == 'j')
 			json_path = optarg;
+		else if (c == 'o')
+			only = optarg;
+		else if (c == 's')
+			only_size = (uint16_t)strtoul(optarg, NULL, 0);
+		else if (c == 'c')
+			only_cbc = true;
 		else
 			return 2;
 	}
@@ -329,6 +340,23 @@ int main(int argc, char **argv)
 		return 1;
 	init_mb_mgr_auto(mgr, NULL);
 	raw_keys_init(mgr, k);
+	if (only != NULL) {
+		/* One loop only, for profiling (perf stat: instructions per packet). */
+		enum esp_xform x =
+			only_cbc ? ESP_XFORM_AES_CBC_128_HMAC_SHA256 : ESP_XFORM_AES_GCM_128;
+		double a = 0, b = 0;
+
+		if (strcmp(only, "inplace") == 0)
+			bench_inplace(ctx, x, only_size, &a, &b);
+		else if (strcmp(only, "oop") == 0)
+			bench_oop(ctx, x, only_size, &a, &b);
+		else if (strcmp(only, "raw-enc") == 0)
+			a = bench_raw(mgr, k, !only_cbc, true, only_size, true);
+		else if (strcmp(only, "raw-dec") == 0)
+			b = bench_raw(mgr, k, !only_cbc, false, only_size, true);
+		printf("%s size %u: %.1f / %.1f cycles per packet\n", only, only_size, a, b);
+		return 0;
+	}
 	json = fopen(json_path, "w");
 	if (json == NULL)
 		return 1;

@@ -188,9 +188,9 @@ static struct trial_result *run_trial(
 	r->tx.ctl.rate_pps = rate;
 	r->tx.ctl.max_pkts = count;
 	atomic_store_explicit(&r->tx.ctl.done, false, memory_order_relaxed);
-	atomic_store_explicit(&r->tx.ctl.on, true, memory_order_relaxed);
-	/* Release: the TX lcore sees rate and max_pkts once it sees the new gen. */
+	/* Release both, gen first: a TX lcore that sees on sees this trial (txgen_poll). */
 	atomic_fetch_add_explicit(&r->tx.ctl.gen, 1, memory_order_release);
+	atomic_store_explicit(&r->tx.ctl.on, true, memory_order_release);
 	start = rte_rdtsc();
 	wait_until(r, secs > 0 ? start + (uint64_t)(secs * (double)r->hz) : 0,
 		r->o.n_tx > 0 && count > 0);
@@ -236,9 +236,12 @@ static void search(struct bench_run *r)
 				break;
 			if (t->pass) {
 				lo = probe;
-				r->zero_loss_pps = t->rx_pps;
-				r->zero_loss_gbps = t->rx_gbps;
-				r->zero_loss_rate_req = probe;
+				/* A preempted generator may send less than asked: keep the best. */
+				if (t->rx_pps > r->zero_loss_pps) {
+					r->zero_loss_pps = t->rx_pps;
+					r->zero_loss_gbps = t->rx_gbps;
+					r->zero_loss_rate_req = probe;
+				}
 			} else {
 				hi = probe;
 			}
@@ -246,8 +249,10 @@ static void search(struct bench_run *r)
 		}
 	}
 	if (r->zero_loss_rate_req > 0 && !stopping()) {
-		t = run_trial(
-			r, "latency", r->zero_loss_rate_req * r->o.latency_load, r->o.trial_s, 0);
+		/* At a fraction of the rate measured, not of the rate asked. */
+		double rate = r->zero_loss_pps / r->o.expect_copies / r->o.n_tx;
+
+		t = run_trial(r, "latency", rate * r->o.latency_load, r->o.trial_s, 0);
 		if (t != NULL)
 			r->latency_trial = (int)r->n_trials - 1;
 	}
@@ -367,6 +372,8 @@ int main(int argc, char **argv)
 	r->start_tsc = rte_rdtsc();
 	r->next_progress_tsc = r->start_tsc + r->hz;
 	r->latency_trial = -1;
+	if (r->o.delay_s > 0) /* RX keeps draining meanwhile */
+		wait_until(r, rte_rdtsc() + (uint64_t)(r->o.delay_s * (double)r->hz), false);
 	if (r->o.search_loss >= 0)
 		search(r);
 	else

@@ -257,6 +257,20 @@ static int o_link_wait(struct bench_opts *o, const char *a)
 	return rc;
 }
 
+static int o_delay(struct bench_opts *o, const char *a)
+{
+	return parse_scaled(a, 600, &o->delay_s);
+}
+
+static int o_queues(struct bench_opts *o, const char *a)
+{
+	uint64_t v;
+	int rc = parse_u64(a, 1, BENCH_MAX_QUEUES, &v);
+
+	o->n_queues = (uint16_t)v;
+	return rc;
+}
+
 static int o_mtu(struct bench_opts *o, const char *a)
 {
 	uint64_t v;
@@ -363,6 +377,9 @@ static const struct opt_desc opt_table[] = {
 	{ "drain-ms", "MS", o_drain, "wait for packets in flight after sending (default 200)" },
 	{ "expect-copies", "N", o_copies, "copies received per packet sent, for loss (default 1)" },
 	{ "link-wait", "SEC", o_link_wait, "wait up to this long for links up (default 10)" },
+	{ "delay", "SEC", o_delay, "wait this long after links are up (peer start-up; default 0)" },
+	{ "rxq", "N", o_queues,
+		"RX queues per port, all polled (match a peer's TX queues; default 1)" },
 	{ "mtu", "N", o_mtu, "set this MTU on every port (default: device default)" },
 	{ "search", "LOSS%", o_search,
 		"binary search the highest rate with loss <= LOSS% (e.g. 0.01)" },
@@ -410,6 +427,7 @@ static void opts_defaults(struct bench_opts *o)
 	o->drain_ms = 200;
 	o->expect_copies = 1;
 	o->link_wait_s = 10;
+	o->n_queues = 1;
 	o->search_loss = -1;
 	o->search_steps = 7;
 	o->trial_s = 1;

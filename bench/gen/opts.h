@@ -15,6 +15,7 @@
 #define BENCH_MAX_SIZES 16
 #define BENCH_MAX_FLOWS 4096
 #define BENCH_MAX_INJECT 8
+#define BENCH_MAX_QUEUES 8
 #define BENCH_PORT_NAME_LEN 64
 
 enum inject_kind {
@@ -60,7 +61,9 @@ struct bench_opts {
 	unsigned int drain_ms;
 	unsigned int expect_copies;
 	unsigned int link_wait_s;
-	uint16_t mtu; /**< 0 = leave the device default */
+	double delay_s;	   /**< after links are up, before the first trial */
+	uint16_t n_queues; /**< RX queues per port, all polled (one TX queue) */
+	uint16_t mtu;	   /**< 0 = leave the device default */
 
 	double search_loss; /**< < 0: no search; else binary search for loss <= this (percent) */
 	unsigned int search_steps;

@@ -36,13 +36,13 @@ static int port_setup(uint16_t id, const struct bench_opts *o, struct rte_mempoo
 	uint16_t nrx = PORT_RX_DESC, ntx = PORT_TX_DESC;
 	int rc;
 
-	rc = rte_eth_dev_configure(id, 1, 1, &conf);
+	rc = rte_eth_dev_configure(id, o->n_queues, 1, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
 	if (rc == 0 && o->mtu != 0)
 		rc = rte_eth_dev_set_mtu(id, o->mtu);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(id, 0, nrx, rte_eth_dev_socket_id(id), NULL, rx_pool);
+	for (uint16_t q = 0; q < o->n_queues && rc == 0; q++)
+		rc = rte_eth_rx_queue_setup(id, q, nrx, rte_eth_dev_socket_id(id), NULL, rx_pool);
 	if (rc == 0)
 		rc = rte_eth_tx_queue_setup(id, 0, ntx, rte_eth_dev_socket_id(id), NULL);
 	if (rc == 0)

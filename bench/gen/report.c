@@ -81,6 +81,8 @@ static void flow_sum(const struct bench_run *r, unsigned int fl, struct flow_sum
 		s->bytes += f->bytes;
 		gaps += seqtrack_lost(&f->st, 0);
 	}
+	if (r->o.n_rx == 0)
+		return;
 	if (r->tx.n_flows > 0) {
 		s->expected = txgen_issued(&r->tx, fl) * r->o.expect_copies;
 		s->lost = s->expected > s->unique ? s->expected - s->unique : 0;
@@ -94,6 +96,10 @@ static void flow_name(const struct bench_run *r, unsigned int fl, char *buf, siz
 	unsigned int per_port = r->o.n_src * r->o.n_groups, in = fl % per_port;
 	char a[16], b[16];
 
+	if (r->o.n_tx == 0) { /* receiver only: the flow ids are the sender's */
+		snprintf(buf, len, "-");
+		return;
+	}
 	snprintf(buf, len, "%s>%s", bench_ip_str(r->o.src + in / r->o.n_groups, a),
 		bench_ip_str(r->o.group + in % r->o.n_groups, b));
 }

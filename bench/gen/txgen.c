@@ -194,7 +194,15 @@ static unsigned int bucket_take(struct txgen *g, struct tx_port *tp, uint64_t no
 
 	if (rate <= 0)
 		return g->o->burst;
-	cap = rate * 1e-4; /* 100 us of traffic, at least two bursts */
+	/*
+	 * Credit of up to 1 ms (at most 512 packets, half a typical ring): a
+	 * generator preempted by the OS catches up on its mean rate in one
+	 * burst instead of losing the time; on a dedicated core it never has
+	 * more than a burst or two of credit.
+	 */
+	cap = rate * 1e-3;
+	if (cap > 512)
+		cap = 512;
 	if (cap < 2.0 * g->o->burst)
 		cap = 2.0 * g->o->burst;
 	tp->tokens += (double)(now - tp->last_tsc) * rate / (double)g->hz;
@@ -267,12 +275,16 @@ unsigned int txgen_poll(struct txgen *g)
 	uint32_t gen;
 	bool on, busy = false;
 
-	/* Acquire: pairs with main's release of gen, so rate/max_pkts are this trial's. */
+	/*
+	 * Acquire on `on`, then on `gen`: main bumps gen before it sets on (both
+	 * release), so seeing on == true means this trial's gen, rate and max_pkts
+	 * are visible too and the bucket is reset before the first packet.
+	 */
+	on = atomic_load_explicit(&g->ctl.on, memory_order_acquire);
 	gen = atomic_load_explicit(&g->ctl.gen, memory_order_acquire);
 	if (gen != g->seen_gen)
 		new_trial(g, gen);
-	on = atomic_load_explicit(&g->ctl.on, memory_order_relaxed) &&
-	     !atomic_load_explicit(&g->ctl.done, memory_order_relaxed);
+	on = on && !atomic_load_explicit(&g->ctl.done, memory_order_relaxed);
 	for (unsigned int p = 0; p < g->n_ports; p++)
 		total += port_poll(g, &g->ports[p], on, &busy);
 	if (on && !busy)

@@ -322,8 +322,9 @@ uint16_t esp_outb_inplace(struct esp_ctx *ctx, struct esp_sa *sa, struct rte_mbu
  * from @p pool, data starting at the outer IPv4 header, with the pool's
  * normal headroom (RTE_PKTMBUF_HEADROOM) left in front for L2. The cipher
  * writes straight into out[i] (no extra copy).
- * Caveat: the engine writes the ESP trailer (<= 17 bytes, + 4 for ESN with
- * CBC) into src's tailroom, beyond data_len; so src must have that tailroom
+ * Caveat: the engine writes the ESP trailer (<= 17 bytes) right after the
+ * inner packet's IPv4 total length, i.e. into src's tailroom (or over
+ * Ethernet padding beyond it); so src needs that room (else ESP_DROP_NO_ROOM)
  * and must not be used by another lcore during the call.
  * On return out[0..r) correspond to src[0..r); src is reordered with failures
  * at the tail (reasons for [r, n)); out[r..n) are NULL.

@@ -314,7 +314,8 @@ static inline void acct_add(
 static void inb_count_drop(struct esp_ctx *ctx, struct esp_sa *sa, uint8_t reason)
 {
 	ctx->drops[reason]++;
-	if (sa != NULL && reason != ESP_DROP_SA_MISMATCH && reason != ESP_DROP_NO_SA)
+	if (sa != NULL && sa->dir == ESP_DIR_INBOUND && reason != ESP_DROP_SA_MISMATCH &&
+		reason != ESP_DROP_NO_SA)
 		esp_sa_count_drop(sa, reason, false);
 }
 

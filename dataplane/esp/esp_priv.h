@@ -12,6 +12,7 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <intel-ipsec-mb.h>
 
@@ -169,14 +170,14 @@ static inline bool esp_sa_is_expired(const struct esp_sa *sa)
 	return __atomic_load_n(&sa->expired, __ATOMIC_RELAXED) != 0;
 }
 
-/* Constant-time comparison of two 16-byte tags. */
+/* Constant-time comparison of two 16-byte tags (two 64-bit words, no early exit). */
 static inline bool esp_tag_equal(const uint8_t *a, const uint8_t *b)
 {
-	uint8_t d = 0;
+	uint64_t x[2], y[2];
 
-	for (unsigned int i = 0; i < ESP_ICV_LEN; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 #endif /* VPRN_DATAPLANE_ESP_PRIV_H */

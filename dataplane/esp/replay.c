@@ -45,7 +45,8 @@ enum replay_verdict replay_update(struct replay_win *w, uint64_t seq)
 			n = REPLAY_RING_WORDS;
 		for (uint64_t i = 1; i <= n; i++)
 			w->bits[(from + i) & RING_MASK] = 0;
-		w->top = seq;
+		/* Relaxed store: single writer; statistics readers load it relaxed. */
+		__atomic_store_n(&w->top, seq, __ATOMIC_RELAXED);
 	}
 	w->bits[(seq >> 6) & RING_MASK] |= 1ull << (seq & 63);
 	return REPLAY_OK;

@@ -35,6 +35,13 @@ def show(cmd):
     sys.stdout.flush()
 
 
+def summary(name, st):
+    v = st.get("vnoc", {})
+    peers = ", ".join(p.get("site", "?") for p in v.get("peers", []))
+    print(f"  {name:4} session {v.get('state')}, connects {v.get('connects')}, "
+          f"failures {v.get('failures')}, peers to probe: {peers}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,12 +72,28 @@ def main():
         for s in bed.sites:
             bed.wait_ed_up(s, timeout=90)
         bed.wait_sites_connected(timeout=90)
+        t_reg = time.monotonic() - t0
         banner("registered sites, as the VNOC sees them")
         show([tb.binary("vprnctl"), "--socket", bed.vnoc_ctl, "vnoc", "sites"])
+        show([tb.binary("vprnctl"), "--socket", bed.vnoc_ctl, "vnoc", "status"])
+        hq = bed.sites[0]
+        banner(f"status of the ED of site {hq.name}")
+        show([tb.binary("vprnctl"), "--socket", hq.ctl, "ed", "status"])
+        banner("the other EDs, from `vprnctl --json ed status`")
+        for s in bed.sites[1:]:
+            summary(s.name, bed.ed_status(s))
+        banner("restarting the VNOC (kill -9): every ED reconnects by itself")
+        bed.vnoc.kill()
         for s in bed.sites:
-            banner(f"status of the ED of site {s.name}")
-            show([tb.binary("vprnctl"), "--socket", s.ctl, "ed", "status"])
-        banner(f"all {len(SITES)} sites registered in {time.monotonic() - t0:.1f} s")
+            tb.wait_until(lambda s=s: not bed.ed_connected(s), 60, what=f"{s.name} noticing")
+        print("all EDs lost their session; starting vprn-vnoc again", flush=True)
+        bed.start_vnoc()
+        bed.wait_sites_connected(timeout=90)
+        show([tb.binary("vprnctl"), "--socket", bed.vnoc_ctl, "vnoc", "sites"])
+        for s in bed.sites:
+            summary(s.name, bed.ed_status(s))
+        banner(f"all {len(SITES)} sites registered in {t_reg:.1f} s, "
+               f"demo done in {time.monotonic() - t0:.1f} s")
         if args.keep:
             print(f"logs and sockets in {bed.workdir}; press Enter to tear down", flush=True)
             sys.stdin.readline()

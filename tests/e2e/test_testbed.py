@@ -3,7 +3,6 @@ behind (normal end, SIGINT, SIGTERM, and a SIGKILLed run cleaned by the next).""
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
@@ -12,9 +11,11 @@ import testbed as tb
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CHILD = r"""
-import sys, time
+import signal, sys, time
 sys.path.insert(0, sys.argv[1])
 import testbed as tb
+# A run started in the background inherits SIGINT ignored: take it back.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 tb.install_signal_handlers()
 bed = tb.Testbed(n_sites=2, hosts_per_site=1).build()
 bed.start_wanem()
@@ -77,12 +78,24 @@ def test_teardown_removes_everything(make_testbed):
     bed.teardown()  # idempotent
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_run_cleans_up(sig):
+@pytest.fixture
+def child_bed():
+    """A testbed owned by a child process; killed (and cleaned) whatever happens."""
     p = subprocess.Popen([tb.PY, "-c", CHILD, HERE], stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline().split()
-    assert len(line) == 2, "child testbed did not start"
-    prefix, wanem_pid = line[0], int(line[1])
+    try:
+        line = p.stdout.readline().split()
+        assert len(line) == 2, "child testbed did not start"
+        yield p, line[0], int(line[1])
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        tb.cleanup_stale()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_cleans_up(child_bed, sig):
+    p, prefix, wanem_pid = child_bed
     assert tb.leftovers(prefix)
     p.send_signal(sig)
     p.wait(60)
@@ -90,13 +103,12 @@ def test_interrupted_run_cleans_up(sig):
     assert not pid_alive(wanem_pid)
 
 
-def test_killed_run_is_cleaned_by_the_next():
-    p = subprocess.Popen([tb.PY, "-c", CHILD, HERE], stdout=subprocess.PIPE, text=True)
-    prefix, wanem_pid = p.stdout.readline().split()
+def test_killed_run_is_cleaned_by_the_next(child_bed):
+    p, prefix, wanem_pid = child_bed
     p.kill()
     p.wait()
     assert tb.leftovers(prefix)  # SIGKILL: nothing could run
     tb.cleanup_stale()
     assert tb.leftovers(prefix) == []
-    assert not pid_alive(int(wanem_pid))
+    assert not pid_alive(wanem_pid)
     assert not os.path.exists(f"/tmp/vprn-e2e-{prefix}")

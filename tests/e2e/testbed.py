@@ -193,6 +193,20 @@ def ping(ns, addr, count=3, timeout=5.0, check=True):
     return int(r.stdout.strip() or 0)
 
 
+_RAW_SEND = r"""
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for h in sys.argv[2:]:
+    s.send(bytes.fromhex(h))
+"""
+
+
+def raw_send(ns, ifname, frames):
+    """Send raw Ethernet frames (bytes) out of interface ifname in namespace ns."""
+    ns.python(_RAW_SEND, ifname, *[f.hex() for f in frames])
+
+
 # ---------------------------------------------------------------- processes
 
 class Proc:
@@ -421,10 +435,17 @@ try:
         res["handshake"] = "ok"
     if payload:
         s.sendall(payload)
-    # Now wait for the server's verdict: data, an alert, or a close.
-    data = s.recv(65536)
-    res["outcome"] = "eof" if not data else "data"
-    res["data"] = data.hex()
+    # Now wait for the server's verdict: a close or an alert (collect any data before).
+    got = b""
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        got += data
+        res["data"] = got.hex()
+    res["outcome"] = "eof"
+except ssl.SSLEOFError:
+    res["outcome"] = "eof"
 except ssl.SSLError as e:
     res["outcome"] = "tls_error"
     res["error"] = str(e)
@@ -441,8 +462,9 @@ print(json.dumps(res))
 def probe(ns, host, port, mode="tcp", cert="", key="", ca="", payload=b"", timeout=30.0):
     """Connect from namespace ns to host:port, optionally finish a TLS 1.3 handshake
     with (cert, key) trusting ca, send payload, and report what the server did:
-    {"outcome": "eof"|"reset"|"tls_error"|"data"|"timeout", ...}. A closed connection
-    is eof/reset/tls_error; "timeout" means the server kept it open for `timeout` s."""
+    {"outcome": "eof"|"reset"|"tls_error"|"timeout", "data": hex of what came before, ...}.
+    A closed connection is eof/reset/tls_error; "timeout" means the server kept it open
+    for `timeout` s."""
     r = ns.python(_PROBE, host, port, mode, cert, key, ca, payload.hex(), timeout,
                   timeout=timeout + 60)
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -483,6 +505,41 @@ if s in r:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+
+
+# ---------------------------------------------------------------- captures
+
+class Capture:
+    """tcpdump on one interface of a namespace, written to a pcap in the run's
+    directory (kept with the logs of a failed test); `stop()` returns the packets
+    as scapy objects. E.g. `bed.capture_wan(site)` to check that only ESP
+    crosses the WAN."""
+
+    _n = 0
+
+    def __init__(self, bed, ns, iface, bpf=""):
+        Capture._n += 1
+        self.path = os.path.join(bed.workdir, f"cap-{ns.name}-{iface}-{Capture._n}.pcap")
+        self.proc = ns.popen(["tcpdump", "-i", iface, "-n", "-U", "-s", "0", "-w", self.path]
+                             + (bpf.split() if bpf else []),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        bed._children.append(self.proc)
+        line = self.proc.stderr.readline()  # "listening on IFACE, ..." once ready
+        if "listening" not in line:
+            raise RuntimeError(f"tcpdump on {ns.name}/{iface}: {line.strip()}")
+
+    def stop(self):
+        """Stop the capture; returns the list of packets (scapy)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        from scapy.all import rdpcap  # imported late: scapy is slow to load
+        return list(rdpcap(self.path))
 
 
 # ---------------------------------------------------------------- multicast helpers
@@ -686,9 +743,14 @@ def _list_netns():
         return []
 
 
+def _ours(prefix, name):
+    """Whether a namespace name is one this testbed makes for `prefix`."""
+    return re.fullmatch(re.escape(prefix) + r"(vnoc|wan|s\d+|h\d+[a-z])", name) is not None
+
+
 def _delete_namespaces(prefix):
     for name in _list_netns():
-        if not name.startswith(prefix):
+        if not _ours(prefix, name):
             continue
         # Anything still running inside (a daemon's child, a stray sender) dies first.
         pids = run(["ip", "netns", "pids", name], check=False).stdout.split()
@@ -815,7 +877,7 @@ class Testbed:
             self._build_site(s)
 
     def _build_site(self, s):
-        p, n = self.prefix, s.ns.name
+        n = s.ns.name
         self._add_ns(s.ns)
         # management port to the VNOC
         ip("link", "add", "mgmt0", "type", "veth", "peer", "name", f"m{s.index}",
@@ -880,6 +942,10 @@ class Testbed:
         wait_until(lambda: os.path.exists(self.wanem_ctl) and self.wanem_stats() is not None,
                    20, what="vprn-wanem control socket")
         return self.wanem
+
+    def capture_wan(self, site, bpf=""):
+        """Capture what crosses the WAN on site's link (the wan namespace side)."""
+        return Capture(self, self.wan_ns, site.wan_peer, bpf)
 
     def wanem_cmd(self, line):
         return wanem_cmd(self.wanem_ctl, line)
@@ -1028,24 +1094,33 @@ class Testbed:
         if site.ed is not None:
             site.ed.stop()
 
+    def ed_stats(self, site):
+        """`vprnctl --json ed stats`: lan_rx, wan_rx, drops, drop_reasons, ..."""
+        return vprnctl(site.ctl, "ed", "stats")
+
     def ed_connected(self, site):
         """Whether `vprnctl ed status` says the ED's VNOC session is up (raises when
         the status document has no recognisable session state)."""
         st = self.ed_status(site)
+        if isinstance(st, dict) and isinstance(st.get("vnoc"), dict) and "state" in st["vnoc"]:
+            return st["vnoc"]["state"] == "up"
         r = _find_connected(st)
         if r is None:
             raise AssertionError(f"no session state in ed status: {st!r}")
         return r
 
-    REFUSAL = re.compile(r"refus|reject|denied|verif|unknown site|not registered|"
-                         r"certificate", re.I)
+    def vnoc_status(self):
+        return vprnctl(self.vnoc_ctl, "vnoc", "status")
+
+    def vnoc_counter(self, name):
+        """A counter of `vprnctl vnoc status` (refused_tls, refused_unknown_site,
+        timeouts, protocol_errors, established, ...)."""
+        return int(self.vnoc_status()["counters"][name])
 
     def vnoc_refusals(self):
-        """Refused sessions so far, from the VNOC's log (lines saying why)."""
-        if self.vnoc is None:
-            return 0
-        return sum(1 for ln in self.vnoc.log_text().splitlines()
-                   if self.REFUSAL.search(ln) and not ln.startswith("===="))
+        """Sessions refused so far: bad certificate (TLS) or unknown site name."""
+        c = self.vnoc_status()["counters"]
+        return int(c["refused_tls"]) + int(c["refused_unknown_site"])
 
     # ---- logs and teardown
 
@@ -1053,14 +1128,25 @@ class Testbed:
         """Copy every log and config (not keys) to dest."""
         os.makedirs(dest, exist_ok=True)
         for fn in os.listdir(self.workdir):
-            if fn.endswith((".log", ".conf")):
+            if fn.endswith((".log", ".conf", ".pcap")):
                 shutil.copy2(os.path.join(self.workdir, fn), dest)
+        snapshots = []
         if self.wanem is not None and self.wanem.alive():
+            snapshots.append(("wanem-stats.txt", lambda: "\n".join(self.wanem_cmd("stats"))))
+        if self.vnoc is not None and self.vnoc.alive():
+            for cmd in ("sites", "status"):
+                snapshots.append((f"vnoc-{cmd}.json", lambda c=cmd: json.dumps(
+                    vprnctl(self.vnoc_ctl, "vnoc", c), indent=1)))
+        for s in self.sites:
+            if s.ed is not None and s.ed.alive():
+                for cmd in ("status", "stats"):
+                    snapshots.append((f"ed-{s.name}-{cmd}.json", lambda s=s, c=cmd: json.dumps(
+                        vprnctl(s.ctl, "ed", c), indent=1)))
+        for fn, get in snapshots:  # the state at the time of the failure
             try:
-                write_file(os.path.join(dest, "wanem-stats.txt"),
-                           "\n".join(self.wanem_cmd("stats")) + "\n")
-            except Exception:
-                pass
+                write_file(os.path.join(dest, fn), get() + "\n")
+            except Exception as e:
+                write_file(os.path.join(dest, fn), f"unavailable: {e}\n")
 
     def teardown(self):
         if self._torn_down or os.getpid() != self._owner:
@@ -1101,7 +1187,7 @@ class Testbed:
 
 def leftovers(prefix):
     """Namespaces and DPDK runtime dirs still present for a prefix (for teardown tests)."""
-    ns = [n for n in _list_netns() if n.startswith(prefix)]
+    ns = [n for n in _list_netns() if _ours(prefix, n)]
     dp = [d for d in (os.listdir("/var/run/dpdk") if os.path.isdir("/var/run/dpdk") else [])
           if d.endswith("-" + prefix)]
     return ns + dp

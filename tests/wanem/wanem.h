@@ -49,6 +49,7 @@ struct wanem_link_stats {
 	uint64_t rx_pkts, rx_bytes;
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t arp_rx, arp_tx, icmp_echo;
+	uint64_t sock_drops; /* dropped by the kernel before we read them (PACKET_STATISTICS) */
 	uint64_t drops[WANEM_DROP_MAX];
 };
 
@@ -87,6 +88,8 @@ struct wanem_pair {
 	double loss;	      /* probability 0..1 */
 	uint64_t last_due_ns; /* keeps FIFO order when jitter is 0 */
 	uint64_t fwd_pkts, fwd_bytes, lost, queued;
+	/* forwarded packets by IP protocol: lets tests check that only ESP crosses */
+	uint64_t fwd_esp, fwd_udp, fwd_icmp, fwd_other;
 };
 
 struct wanem {
@@ -131,6 +134,8 @@ unsigned int wanem_link_rx(struct wanem *w, unsigned int i, unsigned int budget,
 void wanem_tx_due(struct wanem *w, uint64_t now_ns);
 /** Route one received frame (exported for tests and fuzzing); the frame may be modified. */
 void wanem_route(struct wanem *w, unsigned int in, uint8_t *frame, size_t len, uint64_t now_ns);
+/** Fold the kernel's per-socket drop counters into the link stats. */
+void wanem_link_sock_stats(struct wanem *w);
 /** Release every queued and pending packet. */
 void wanem_flush(struct wanem *w);
 

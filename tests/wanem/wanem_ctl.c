@@ -156,14 +156,15 @@ static void cmd_show(struct wanem *w, struct wanem_out *o)
 
 static void stats_text(struct wanem *w, struct wanem_out *o)
 {
+	wanem_link_sock_stats(w);
 	for (unsigned int i = 0; i < w->n_links; i++) {
 		const struct wanem_link_stats *st = &w->links[i].st;
 
 		wanem_out_printf(o,
 			"link %s rx_pkts=%lu rx_bytes=%lu tx_pkts=%lu tx_bytes=%lu arp_rx=%lu "
-			"arp_tx=%lu icmp_echo=%lu",
+			"arp_tx=%lu icmp_echo=%lu sock_drops=%lu",
 			w->links[i].name, st->rx_pkts, st->rx_bytes, st->tx_pkts, st->tx_bytes,
-			st->arp_rx, st->arp_tx, st->icmp_echo);
+			st->arp_rx, st->arp_tx, st->icmp_echo, st->sock_drops);
 		for (int d = 0; d < WANEM_DROP_MAX; d++)
 			wanem_out_printf(o, " %s=%lu", wanem_drop_names[d], st->drops[d]);
 		wanem_out_printf(o, "\n");
@@ -175,9 +176,11 @@ static void stats_text(struct wanem *w, struct wanem_out *o)
 			if (p->queued == 0 && p->lost == 0)
 				continue;
 			wanem_out_printf(o,
-				"pair %s %s queued=%lu fwd_pkts=%lu fwd_bytes=%lu lost=%lu\n",
+				"pair %s %s queued=%lu fwd_pkts=%lu fwd_bytes=%lu lost=%lu esp=%lu "
+				"udp=%lu icmp=%lu other=%lu\n",
 				w->links[s].name, w->links[d].name, p->queued, p->fwd_pkts,
-				p->fwd_bytes, p->lost);
+				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_icmp,
+				p->fwd_other);
 		}
 	wanem_out_printf(o, "queue %zu\nok\n", w->queue.n);
 }
@@ -186,6 +189,7 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 {
 	const char *sep = "";
 
+	wanem_link_sock_stats(w);
 	wanem_out_printf(o, "{\"queue\": %zu, \"links\": [", w->queue.n);
 	for (unsigned int i = 0; i < w->n_links; i++) {
 		const struct wanem_link_stats *st = &w->links[i].st;
@@ -194,9 +198,9 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 			"%s{\"name\": \"%s\", \"rx_pkts\": %lu, \"rx_bytes\": %lu, \"tx_pkts\": "
 			"%lu, "
 			"\"tx_bytes\": %lu, \"arp_rx\": %lu, \"arp_tx\": %lu, \"icmp_echo\": %lu, "
-			"\"drops\": {",
+			"\"sock_drops\": %lu, \"drops\": {",
 			i ? ", " : "", w->links[i].name, st->rx_pkts, st->rx_bytes, st->tx_pkts,
-			st->tx_bytes, st->arp_rx, st->arp_tx, st->icmp_echo);
+			st->tx_bytes, st->arp_rx, st->arp_tx, st->icmp_echo, st->sock_drops);
 		for (int d = 0; d < WANEM_DROP_MAX; d++)
 			wanem_out_printf(o, "%s\"%s\": %lu", d ? ", " : "", wanem_drop_names[d],
 				st->drops[d]);
@@ -212,10 +216,13 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 			wanem_out_printf(o,
 				"%s{\"src\": \"%s\", \"dst\": \"%s\", \"delay_ms\": %.3f, "
 				"\"jitter_ms\": %.3f, \"loss_pct\": %.3f, \"queued\": %lu, "
-				"\"fwd_pkts\": %lu, \"fwd_bytes\": %lu, \"lost\": %lu}",
+				"\"fwd_pkts\": %lu, \"fwd_bytes\": %lu, \"lost\": %lu, "
+				"\"fwd_esp\": %lu, \"fwd_udp\": %lu, \"fwd_icmp\": %lu, "
+				"\"fwd_other\": %lu}",
 				sep, w->links[s].name, w->links[d].name, (double)p->delay_ns / 1e6,
 				(double)p->jitter_ns / 1e6, p->loss * 100.0, p->queued, p->fwd_pkts,
-				p->fwd_bytes, p->lost);
+				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_icmp,
+				p->fwd_other);
 			sep = ", ";
 		}
 	wanem_out_printf(o, "]}\nok\n");
@@ -247,6 +254,7 @@ static void cmd_clear(struct wanem *w, struct wanem_out *o)
 		struct wanem_pair *p = &w->pairs[i];
 
 		p->fwd_pkts = p->fwd_bytes = p->lost = p->queued = 0;
+		p->fwd_esp = p->fwd_udp = p->fwd_icmp = p->fwd_other = 0;
 	}
 	wanem_out_printf(o, "ok\n");
 }

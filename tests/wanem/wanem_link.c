@@ -29,6 +29,7 @@
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
+#define IPPROTO_ESP_ 50
 #define ICMP_ECHO_REPLY 0 /* RFC 792 */
 #define ICMP_ECHO_REQUEST 8
 #define ARP_WAIT_NS 3000000000ull /* give up on a silent next hop after 3 s */
@@ -211,6 +212,19 @@ static void tx_frame(struct wanem *w, struct wanem_pkt *p, const uint8_t *dmac)
 	if (link_send(l, p->data, p->len) == 0) {
 		pr->fwd_pkts++;
 		pr->fwd_bytes += p->len;
+		switch (p->data[ETH_HLEN_ + 9]) { /* route_frame checked the IPv4 header */
+		case IPPROTO_ESP_:
+			pr->fwd_esp++;
+			break;
+		case IPPROTO_UDP_:
+			pr->fwd_udp++;
+			break;
+		case IPPROTO_ICMP_:
+			pr->fwd_icmp++;
+			break;
+		default:
+			pr->fwd_other++;
+		}
 	}
 	wanem_pkt_free(p);
 }
@@ -424,55 +438,78 @@ void wanem_route(struct wanem *w, unsigned int in, uint8_t *f, size_t len, uint6
 		drop(l, (enum wanem_drop)why);
 }
 
+#define RX_BATCH 32
+
+/* TP_STATUS_CSUMNOTREADY: finish the L4 checksum a local kernel left partial. */
+static void rx_fix_csum(struct msghdr *msg, uint8_t *f, size_t len)
+{
+	int partial = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		struct tpacket_auxdata aux;
+
+		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+			continue;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+	}
+	if (partial && len >= ETH_HLEN_ + 20 && rd16(f + 12) == ETHTYPE_IPV4) {
+		size_t ihl = (size_t)(f[ETH_HLEN_] & 15) * 4;
+		size_t ip_len = rd16(f + ETH_HLEN_ + 2);
+
+		if (ihl >= 20 && ip_len >= ihl && ip_len <= len - ETH_HLEN_)
+			fix_l4_csum(f + ETH_HLEN_, ip_len, ihl);
+	}
+}
+
 unsigned int wanem_link_rx(struct wanem *w, unsigned int i, unsigned int budget, uint64_t now_ns)
 {
-	struct wanem_link *l = &w->links[i];
-	static uint8_t buf[WANEM_FRAME_MAX];
-	union {
+	/* One batch of buffers for every link: the loop is single-threaded. */
+	static uint8_t buf[RX_BATCH][WANEM_FRAME_MAX];
+	static union {
 		struct cmsghdr align;
 		char b[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
-	} ctl;
-	unsigned int n;
+	} ctl[RX_BATCH];
+	struct wanem_link *l = &w->links[i];
+	struct sockaddr_ll sll[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct mmsghdr mm[RX_BATCH];
+	unsigned int done = 0;
 
-	for (n = 0; n < budget; n++) {
-		struct sockaddr_ll sll;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr msg = { .msg_name = &sll,
-			.msg_namelen = sizeof(sll),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = ctl.b,
-			.msg_controllen = sizeof(ctl.b) };
-		int partial = 0;
-		ssize_t r = recvmsg(l->fd, &msg, MSG_TRUNC);
+	while (done < budget) {
+		unsigned int want = budget - done < RX_BATCH ? budget - done : RX_BATCH;
+		int n;
 
-		if (r < 0)
+		for (unsigned int k = 0; k < want; k++) {
+			iov[k] = (struct iovec){ .iov_base = buf[k], .iov_len = WANEM_FRAME_MAX };
+			mm[k].msg_hdr = (struct msghdr){ .msg_name = &sll[k],
+				.msg_namelen = sizeof(sll[k]),
+				.msg_iov = &iov[k],
+				.msg_iovlen = 1,
+				.msg_control = ctl[k].b,
+				.msg_controllen = sizeof(ctl[k].b) };
+		}
+		n = recvmmsg(l->fd, mm, want, MSG_TRUNC | MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			break;
-		if (sll.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		if ((size_t)r > sizeof(buf)) {
-			l->st.rx_pkts++;
-			drop(l, WANEM_DROP_bad_frame);
-			continue;
-		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-			struct tpacket_auxdata aux;
+		for (int k = 0; k < n; k++) {
+			size_t len = mm[k].msg_len;
 
-			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+			if (sll[k].sll_pkttype == PACKET_OUTGOING)
 				continue;
-			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-			partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+			if (len > WANEM_FRAME_MAX) {
+				l->st.rx_pkts++;
+				drop(l, WANEM_DROP_bad_frame);
+				continue;
+			}
+			rx_fix_csum(&mm[k].msg_hdr, buf[k], len);
+			wanem_route(w, i, buf[k], len, now_ns);
 		}
-		if (partial && (size_t)r >= ETH_HLEN_ + 20 && rd16(buf + 12) == ETHTYPE_IPV4) {
-			size_t ihl = (size_t)(buf[ETH_HLEN_] & 15) * 4;
-			size_t ip_len = rd16(buf + ETH_HLEN_ + 2);
-
-			if (ihl >= 20 && ip_len >= ihl && ip_len <= (size_t)r - ETH_HLEN_)
-				fix_l4_csum(buf + ETH_HLEN_, ip_len, ihl);
-		}
-		wanem_route(w, i, buf, (size_t)r, now_ns);
+		done += (unsigned int)n;
+		if ((unsigned int)n < want)
+			break;
 	}
-	return n;
+	return done;
 }
 
 static void expire_pending(struct wanem *w, struct wanem_link *l, uint64_t now_ns)
@@ -519,6 +556,19 @@ void wanem_tx_due(struct wanem *w, uint64_t now_ns)
 	for (unsigned int i = 0; i < w->n_links; i++)
 		if (w->links[i].n_pend > 0)
 			expire_pending(w, &w->links[i], now_ns);
+}
+
+void wanem_link_sock_stats(struct wanem *w)
+{
+	for (unsigned int i = 0; i < w->n_links; i++) {
+		struct wanem_link *l = &w->links[i];
+		struct tpacket_stats ts;
+		socklen_t len = sizeof(ts);
+
+		/* Reading resets the kernel's counters: accumulate. */
+		if (l->fd >= 0 && getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &ts, &len) == 0)
+			l->st.sock_drops += ts.tp_drops;
+	}
 }
 
 void wanem_flush(struct wanem *w)

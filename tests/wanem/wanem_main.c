@@ -291,7 +291,7 @@ static int parse_args(struct app *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long qlimit = 1u << 20;
+	unsigned long qlimit = 1u << 16; /* ~100 MB of 1500-byte frames at most */
 	int o, lvl;
 	char *end;
 

@@ -253,6 +253,14 @@ size_t vnoc_members_for_each(const struct vnoc_members *ms, vnoc_member_cb cb, v
 	return walk(ms, true, 0, 0, cb, ctx);
 }
 
+const struct vnoc_member *vnoc_members_get(
+	const struct vnoc_members *ms, uint32_t site, uint32_t group, uint8_t role)
+{
+	struct node **pp = find((struct vnoc_members *)ms, site, group, role);
+
+	return *pp != NULL ? &(*pp)->m : NULL;
+}
+
 size_t vnoc_members_count(const struct vnoc_members *ms)
 {
 	return ms->count;

@@ -72,6 +72,10 @@ size_t vnoc_members_for_group(
 /** Call @cb for every membership (CLI). */
 size_t vnoc_members_for_each(const struct vnoc_members *ms, vnoc_member_cb cb, void *ctx);
 
+/** The membership (@site, @group, @role), or NULL. O(1). */
+const struct vnoc_member *vnoc_members_get(
+	const struct vnoc_members *ms, uint32_t site, uint32_t group, uint8_t role);
+
 size_t vnoc_members_count(const struct vnoc_members *ms);
 size_t vnoc_members_count_site(const struct vnoc_members *ms, uint32_t site);
 

@@ -99,29 +99,35 @@ static uint32_t max_fresh_rtt(const struct vnoc_metrics *mx, uint32_t site, uint
 	return best;
 }
 
+static struct vnoc_metric get_with(const struct vnoc_metrics *mx, uint32_t from, uint32_t to,
+	uint64_t now_ms, uint32_t max_from, uint32_t max_to);
+
 struct vnoc_metric vnoc_metrics_get(
 	const struct vnoc_metrics *mx, uint32_t from, uint32_t to, uint64_t now_ms)
+{
+	if (from >= mx->n || to >= mx->n)
+		return (struct vnoc_metric){ mx->conf.default_rtt_us, 0, VNOC_METRIC_DEFAULT,
+			UINT64_MAX };
+	if (from == to)
+		return (struct vnoc_metric){ 0, 0, VNOC_METRIC_MEASURED, 0 };
+	return get_with(mx, from, to, now_ms, max_fresh_rtt(mx, from, now_ms),
+		max_fresh_rtt(mx, to, now_ms));
+}
+
+static struct vnoc_metric get_with(const struct vnoc_metrics *mx, uint32_t from, uint32_t to,
+	uint64_t now_ms, uint32_t a, uint32_t b)
 {
 	struct vnoc_metric m = { .rtt_us = mx->conf.default_rtt_us,
 		.source = VNOC_METRIC_DEFAULT,
 		.age_ms = UINT64_MAX };
-	const struct cell *c, *r;
-	uint32_t a, b;
+	const struct cell *c = &mx->cells[from * mx->n + to], *r = &mx->cells[to * mx->n + from];
 
-	if (from >= mx->n || to >= mx->n)
-		return m;
-	if (from == to)
-		return (struct vnoc_metric){ 0, 0, VNOC_METRIC_MEASURED, 0 };
-	c = &mx->cells[from * mx->n + to];
-	r = &mx->cells[to * mx->n + from];
 	if (fresh(mx, c, now_ms))
 		return (struct vnoc_metric){ c->rtt_us, c->loss_ppm, VNOC_METRIC_MEASURED,
 			now_ms - c->at_ms };
 	if (fresh(mx, r, now_ms))
 		return (struct vnoc_metric){ r->rtt_us, r->loss_ppm, VNOC_METRIC_REVERSE,
 			now_ms - r->at_ms };
-	a = max_fresh_rtt(mx, from, now_ms);
-	b = max_fresh_rtt(mx, to, now_ms);
 	if (a != 0 || b != 0) {
 		uint64_t est = 2ull * (a > b ? a : b);
 
@@ -131,11 +137,45 @@ struct vnoc_metric vnoc_metrics_get(
 	return m;
 }
 
+static uint32_t cost_of(const struct vnoc_metric *m)
+{
+	uint64_t cost = (uint64_t)m->rtt_us * (100000 + m->loss_ppm) / 100000;
+
+	return cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+}
+
 uint32_t vnoc_metrics_cost(
 	const struct vnoc_metrics *mx, uint32_t from, uint32_t to, uint64_t now_ms)
 {
 	struct vnoc_metric m = vnoc_metrics_get(mx, from, to, now_ms);
-	uint64_t cost = (uint64_t)m.rtt_us * (100000 + m.loss_ppm) / 100000;
 
-	return cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+	return cost_of(&m);
+}
+
+void vnoc_metrics_matrix(const struct vnoc_metrics *mx, const uint32_t *sites, size_t n,
+	uint64_t now_ms, uint32_t div, uint32_t *out)
+{
+	uint32_t *maxr = calloc(n ? n : 1, sizeof(*maxr));
+
+	for (size_t i = 0; maxr != NULL && i < n; i++)
+		maxr[i] = sites[i] < mx->n ? max_fresh_rtt(mx, sites[i], now_ms) : 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			struct vnoc_metric m;
+
+			if (i == j) {
+				out[i * n + j] = 0;
+				continue;
+			}
+			if (sites[i] >= mx->n || sites[j] >= mx->n)
+				m = (struct vnoc_metric){ mx->conf.default_rtt_us, 0,
+					VNOC_METRIC_DEFAULT, UINT64_MAX };
+			else if (maxr != NULL)
+				m = get_with(mx, sites[i], sites[j], now_ms, maxr[i], maxr[j]);
+			else
+				m = vnoc_metrics_get(mx, sites[i], sites[j], now_ms);
+			out[i * n + j] = cost_of(&m) / (div ? div : 1);
+		}
+	}
+	free(maxr);
 }

@@ -59,6 +59,14 @@ struct vnoc_metric vnoc_metrics_get(
 uint32_t vnoc_metrics_cost(
 	const struct vnoc_metrics *mx, uint32_t from, uint32_t to, uint64_t now_ms);
 
+/**
+ * Costs of every ordered pair of @sites into @out (n x n, row-major, diagonal
+ * 0), divided by @div (2: one-way). Same values as vnoc_metrics_cost(), in
+ * O(n^2) instead of O(n^3) for the estimates.
+ */
+void vnoc_metrics_matrix(const struct vnoc_metrics *mx, const uint32_t *sites, size_t n,
+	uint64_t now_ms, uint32_t div, uint32_t *out);
+
 size_t vnoc_metrics_sites(const struct vnoc_metrics *mx);
 
 #endif /* VPRN_VNOC_CORE_METRICS_H */

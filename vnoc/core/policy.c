@@ -72,6 +72,9 @@ void vnoc_policy_free(struct vnoc_policy *p)
 		free(vpn->groups);
 		free(vpn->classes);
 		free(vpn->sites);
+		free(vpn->site_wan);
+		free(vpn->site_max_degree);
+		free(vpn->site_relay);
 	}
 	free(p->vpns);
 	free(p);
@@ -83,6 +86,32 @@ static int site_index(const struct vnoc_vpn_policy *vpn, const char *name)
 		if (strcmp(vpn->sites[i], name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* The registry validates these strictly; here a bad value only needs to be refused. */
+static int parse_site_attrs(const config_setting_t *s, struct vnoc_vpn_policy *vpn, size_t i,
+	struct vnoc_policy_err *err)
+{
+	const char *wan = NULL;
+	struct in_addr a;
+	int deg = 0, relay = 1;
+
+	if (config_setting_lookup_string(s, "wan", &wan)) {
+		if (inet_pton(AF_INET, wan, &a) != 1) {
+			vnoc_opts_err(err, s, "site %s: bad wan address '%s'", vpn->sites[i], wan);
+			return -EINVAL;
+		}
+		vpn->site_wan[i] = ntohl(a.s_addr);
+	}
+	if (config_setting_lookup_int(s, "max_degree", &deg) && (deg < 1 || deg > 1024)) {
+		vnoc_opts_err(err, s, "site %s: max_degree %d out of range [1, 1024]",
+			vpn->sites[i], deg);
+		return -EINVAL;
+	}
+	config_setting_lookup_bool(s, "relay", &relay);
+	vpn->site_max_degree[i] = (uint32_t)deg;
+	vpn->site_relay[i] = relay != 0;
+	return 0;
 }
 
 static int parse_sites(
@@ -97,7 +126,11 @@ static int parse_sites(
 		return -EINVAL;
 	}
 	vpn->sites = calloc((size_t)n, sizeof(*vpn->sites));
-	if (vpn->sites == NULL)
+	vpn->site_wan = calloc((size_t)n, sizeof(*vpn->site_wan));
+	vpn->site_max_degree = calloc((size_t)n, sizeof(*vpn->site_max_degree));
+	vpn->site_relay = calloc((size_t)n, sizeof(*vpn->site_relay));
+	if (vpn->sites == NULL || vpn->site_wan == NULL || vpn->site_max_degree == NULL ||
+		vpn->site_relay == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(sites, (unsigned int)i);
@@ -114,6 +147,8 @@ static int parse_sites(
 		}
 		memcpy(vpn->sites[i], name, strlen(name) + 1);
 		vpn->n_sites = (size_t)i + 1;
+		if (parse_site_attrs(s, vpn, (size_t)i, err) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -412,36 +447,122 @@ fail:
 	return NULL;
 }
 
-static struct vnoc_policy *load(bool file, const char *arg, struct vnoc_policy_err *err)
+/* Deep copy of a scalar or an array/list of scalars into @parent under @name. */
+static int copy_setting(config_setting_t *parent, const char *name, const config_setting_t *src)
 {
+	int type = config_setting_type(src);
+	config_setting_t *dst = config_setting_add(parent, name, type);
+
+	if (dst == NULL)
+		return -EINVAL;
+	switch (type) {
+	case CONFIG_TYPE_INT:
+		return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_INT64:
+		return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_BOOL:
+		return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_STRING:
+		return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -EINVAL;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		for (int i = 0; i < config_setting_length(src); i++)
+			if (copy_setting(
+				    dst, NULL, config_setting_get_elem(src, (unsigned int)i)) != 0)
+				return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL; /* groups and floats are not group-policy values */
+	}
+}
+
+static config_setting_t *find_named(const config_setting_t *list, const char *name)
+{
+	for (int i = 0; list != NULL && i < config_setting_length(list); i++) {
+		config_setting_t *e = config_setting_get_elem(list, (unsigned int)i);
+		const char *n = NULL;
+
+		if (config_setting_lookup_string(e, "name", &n) && strcmp(n, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int apply_edit(config_t *cfg, const struct vnoc_policy_edit *e, struct vnoc_policy_err *err)
+{
+	config_setting_t *vpn = find_named(config_lookup(cfg, "vpns"), e->vpn);
+	config_setting_t *grp =
+		vpn ? find_named(config_setting_get_member(vpn, "groups"), e->group) : NULL;
+	char *text = NULL;
+	config_t val;
+	int rc = -EINVAL;
+
+	if (grp == NULL || strcmp(e->key, "name") == 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			"policy edit: no group %s in vpn %s (or key 'name')", e->group, e->vpn);
+		return -EINVAL;
+	}
+	if (asprintf(&text, "v = %s;", e->value) < 0)
+		return -ENOMEM;
+	config_init(&val);
+	if (config_read_string(&val, text) && config_lookup(&val, "v") != NULL) {
+		config_setting_remove(grp, e->key);
+		rc = copy_setting(grp, e->key, config_lookup(&val, "v"));
+	}
+	if (rc != 0)
+		snprintf(err->msg, sizeof(err->msg), "policy edit %s/%s: bad value for %s: %s",
+			e->vpn, e->group, e->key, e->value);
+	config_destroy(&val);
+	free(text);
+	return rc;
+}
+
+static struct vnoc_policy *load(bool file, const char *arg, const struct vnoc_policy_edit *edits,
+	size_t n_edits, struct vnoc_policy_err *err)
+{
+	struct vnoc_policy_err dummy;
 	struct vnoc_policy *p = NULL;
 	config_t cfg;
 	int ok;
 
+	err = err != NULL ? err : &dummy;
 	config_init(&cfg);
 	ok = file ? config_read_file(&cfg, arg) : config_read_string(&cfg, arg);
 	if (!ok) {
-		if (err != NULL)
-			snprintf(err->msg, sizeof(err->msg), "%s:%d: %s",
-				config_error_file(&cfg) ? config_error_file(&cfg)
-							: (file ? arg : "<config>"),
-				config_error_line(&cfg),
-				config_error_text(&cfg) ? config_error_text(&cfg) : "cannot read");
-	} else {
-		p = vnoc_policy_build(&cfg, err);
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s",
+			config_error_file(&cfg) ? config_error_file(&cfg)
+						: (file ? arg : "<config>"),
+			config_error_line(&cfg),
+			config_error_text(&cfg) ? config_error_text(&cfg) : "cannot read");
+		config_destroy(&cfg);
+		return NULL;
 	}
+	/* the edited settings keep a source line of 0: errors name the edit */
+	for (size_t i = 0; i < n_edits; i++) {
+		if (apply_edit(&cfg, &edits[i], err) != 0) {
+			config_destroy(&cfg);
+			return NULL;
+		}
+	}
+	p = vnoc_policy_build(&cfg, err);
 	config_destroy(&cfg);
 	return p;
 }
 
 struct vnoc_policy *vnoc_policy_load_file(const char *path, struct vnoc_policy_err *err)
 {
-	return load(true, path, err);
+	return load(true, path, NULL, 0, err);
+}
+
+struct vnoc_policy *vnoc_policy_load_file_edits(const char *path,
+	const struct vnoc_policy_edit *edits, size_t n_edits, struct vnoc_policy_err *err)
+{
+	return load(true, path, edits, n_edits, err);
 }
 
 struct vnoc_policy *vnoc_policy_load_string(const char *text, struct vnoc_policy_err *err)
 {
-	return load(false, text, err);
+	return load(false, text, NULL, 0, err);
 }
 
 int vnoc_policy_find_site(

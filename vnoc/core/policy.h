@@ -82,6 +82,10 @@ struct vnoc_vpn_policy {
 	char name[VNOC_NAME_MAX];
 	char (*sites)[VNOC_NAME_MAX]; /* site names, config order = site index */
 	size_t n_sites;
+	/* read-only copies of the registry's site fields (the daemon's loader owns them) */
+	uint32_t *site_wan;	   /* `wan`, host order; 0 if absent */
+	uint32_t *site_max_degree; /* `max_degree`; 0 = solver default */
+	uint8_t *site_relay;	   /* `relay`; default true */
 	struct vnoc_site_class *classes;
 	size_t n_classes;
 	struct vnoc_group_policy *groups;
@@ -97,7 +101,10 @@ struct vnoc_policy {
 
 /** Error text of a failed load: "FILE:LINE: message". */
 struct vnoc_policy_err {
-	char msg[512];
+	char msg[512]; /* the whole "FILE:LINE: message" */
+	char file[256];
+	int line;
+	const char *text; /* into msg: the message without "FILE:LINE: " */
 };
 
 /**
@@ -109,6 +116,18 @@ struct vnoc_policy *vnoc_policy_build(const config_t *cfg, struct vnoc_policy_er
 
 /** Read and build from a file (used by --check and reload). */
 struct vnoc_policy *vnoc_policy_load_file(const char *path, struct vnoc_policy_err *err);
+
+/** A runtime edit: option @key of group @group of VPN @vpn becomes @value (libconfig syntax). */
+struct vnoc_policy_edit {
+	const char *vpn, *group, *key, *value;
+};
+
+/**
+ * Read @path, apply @edits in order over it, then build. An edit naming an
+ * unknown VPN or group, or a value that does not parse, is an error.
+ */
+struct vnoc_policy *vnoc_policy_load_file_edits(const char *path,
+	const struct vnoc_policy_edit *edits, size_t n_edits, struct vnoc_policy_err *err);
 
 /** Same from a string (tests, fuzzing). */
 struct vnoc_policy *vnoc_policy_load_string(const char *text, struct vnoc_policy_err *err);

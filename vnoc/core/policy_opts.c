@@ -174,9 +174,12 @@ void vnoc_opts_err(struct vnoc_policy_err *err, const config_setting_t *s, const
 
 	if (err == NULL)
 		return;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "<config>");
+	err->line = line;
 	n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file ? file : "<config>", line);
 	if (n < 0 || (size_t)n >= sizeof(err->msg))
 		return;
+	err->text = err->msg + n;
 	va_start(ap, fmt);
 	vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -302,8 +302,8 @@ static struct objective make_objective(
 	switch (algo) {
 	case VPRN_SOLVER_SHARED_DELAY:
 		o.wc = 1;
-		o.wa = 0.05 * k1;
-		o.wd = 0.02 * k1;
+		o.wa = 0.045 * k1;
+		o.wd = 0.01 * k1;
 		break;
 	case VPRN_SOLVER_PER_SOURCE:
 		o.wc = 0.05 / k1;
@@ -580,7 +580,8 @@ int vprn_solver_solve(
 	if (r->edges_cap < s->k - 1)
 		return -ENOSPC;
 	fill_matrix(s, p);
-	fill_knn(s);
+	if (algo != VPRN_SOLVER_STAR)
+		fill_knn(s); /* O(m^2 KNN) worst case; the star needs no search */
 	s->rng = p->seed;
 	for (uint32_t v = 0; v < s->m; v++)
 		s->active[v] = v < s->k;

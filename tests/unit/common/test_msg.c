@@ -313,6 +313,136 @@ static void test_garbage(void **state)
 	assert_int_equal(vprn_msg_decode(garbage, 0, &out), -EPROTO); /* empty = no body */
 }
 
+/* vprn_msg_validate(): one row per rule, each breaking exactly one thing. */
+static void set_sa(
+	struct vprn_msg *m, enum vprn_transform t, uint32_t key, uint32_t salt, uint32_t auth)
+{
+	vprn_msg_init(m, VPRN_MSG_SA_INSTALL, 1);
+	m->u.sa_install.spi = 0x1000;
+	m->u.sa_install.direction = VPRN_DIR_INBOUND;
+	m->u.sa_install.transform = t;
+	m->u.sa_install.key_len = key;
+	m->u.sa_install.salt_len = salt;
+	m->u.sa_install.auth_key_len = auth;
+}
+
+static void test_validate_sa_keys(void **state)
+{
+	static const struct {
+		enum vprn_transform t;
+		uint32_t key, salt, auth;
+		int rc;
+	} rows[] = {
+		{ VPRN_XFORM_AES_GCM_128, 16, 4, 0, 0 },
+		{ VPRN_XFORM_AES_GCM_256, 32, 4, 0, 0 },
+		{ VPRN_XFORM_AES_CBC_128_HMAC_SHA256, 16, 0, 32, 0 },
+		{ VPRN_XFORM_AES_CBC_256_HMAC_SHA256, 32, 0, 32, 0 },
+		{ VPRN_XFORM_AES_GCM_128, 32, 4, 0, -EPROTO },		    /* key of GCM-256 */
+		{ VPRN_XFORM_AES_GCM_256, 32, 0, 0, -EPROTO },		    /* no salt */
+		{ VPRN_XFORM_AES_GCM_128, 16, 4, 32, -EPROTO },		    /* auth key with GCM */
+		{ VPRN_XFORM_AES_CBC_128_HMAC_SHA256, 16, 0, 16, -EPROTO }, /* short auth key */
+		{ VPRN_XFORM_AES_CBC_256_HMAC_SHA256, 32, 4, 32, -EPROTO }, /* salt with CBC */
+		{ (enum vprn_transform)0, 16, 4, 0, -EPROTO },
+		{ (enum vprn_transform)5, 16, 4, 0, -EPROTO },
+	};
+	struct vprn_msg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		set_sa(&m, rows[i].t, rows[i].key, rows[i].salt, rows[i].auth);
+		if (vprn_msg_validate(&m, NULL) != rows[i].rc)
+			fail_msg("row %zu", i);
+	}
+	set_sa(&m, VPRN_XFORM_AES_GCM_128, 16, 4, 0);
+	m.u.sa_install.spi = 255; /* RFC 4303 2.1: 1..255 reserved */
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+	m.u.sa_install.spi = 256;
+	m.u.sa_install.direction = (enum vprn_direction)3;
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+}
+
+static void test_validate_rules(void **state)
+{
+	struct vprn_neighbour nb = { .site = "br1", .wan_addr = 0x0a640202 };
+	struct vprn_msg m;
+	const char *why = NULL;
+
+	(void)state;
+	/* tree update: a removal may leave kind/mode/transform unspecified */
+	vprn_msg_init(&m, VPRN_MSG_TREE_UPDATE, 1);
+	m.u.tree_update.group = 0xef000001;
+	m.u.tree_update.version = 2;
+	m.u.tree_update.removed = true;
+	assert_int_equal(vprn_msg_validate(&m, NULL), 0);
+	m.u.tree_update.removed = false;
+	assert_int_equal(vprn_msg_validate(&m, &why), -EPROTO);
+	assert_string_equal(why, "tree kind invalid");
+	m.u.tree_update.kind = VPRN_TREE_SHARED;
+	m.u.tree_update.sa_mode = VPRN_SA_PAIRWISE;
+	m.u.tree_update.transform = VPRN_XFORM_AES_GCM_128;
+	m.u.tree_update.neighbours = &nb;
+	m.u.tree_update.n_neighbours = 1;
+	assert_int_equal(vprn_msg_validate(&m, NULL), 0);
+	nb.wan_addr = 0xe0000001; /* multicast neighbour */
+	assert_int_equal(vprn_msg_validate(&m, &why), -EPROTO);
+	assert_string_equal(why, "neighbour address not unicast");
+	m.u.tree_update.n_neighbours = VPRN_MSG_MAX_NEIGHBOURS + 1;
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+
+	/* welcome: hold time at least the refresh interval */
+	vprn_msg_init(&m, VPRN_MSG_WELCOME, 1);
+	m.u.welcome.refresh_interval_ms = 2000;
+	m.u.welcome.hold_time_ms = 1999;
+	assert_int_equal(vprn_msg_validate(&m, &why), -EPROTO);
+	assert_string_equal(why, "welcome hold time < refresh interval");
+
+	/* join result: granted iff no reason */
+	vprn_msg_init(&m, VPRN_MSG_JOIN_RESULT, 1);
+	m.u.join_result.m.group = 0xef000001;
+	m.u.join_result.m.role = VPRN_ROLE_RECEIVER;
+	m.u.join_result.m.filter_mode = VPRN_FILTER_EXCLUDE;
+	m.u.join_result.granted = true;
+	m.u.join_result.reason = VPRN_REFUSE_NO_POLICY;
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+	m.u.join_result.granted = false;
+	assert_int_equal(vprn_msg_validate(&m, NULL), 0);
+	m.u.join_result.reason = VPRN_REFUSE_NONE;
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+
+	/* membership: INCLUDE needs sources, sources are unicast */
+	vprn_msg_init(&m, VPRN_MSG_JOIN, 1);
+	m.u.join.m.group = 0xef000001;
+	m.u.join.m.role = VPRN_ROLE_RECEIVER;
+	m.u.join.m.filter_mode = VPRN_FILTER_INCLUDE;
+	assert_int_equal(vprn_msg_validate(&m, &why), -EPROTO);
+	assert_string_equal(why, "include filter without sources");
+	m.u.join.m.n_sources = 1;
+	m.u.join.m.sources[0] = 0xef000002;
+	assert_int_equal(vprn_msg_validate(&m, &why), -EPROTO);
+	assert_string_equal(why, "source not unicast");
+	m.u.join.m.sources[0] = 0xc0a80102;
+	assert_int_equal(vprn_msg_validate(&m, NULL), 0);
+	m.u.join.m.group = 0xdfffffff; /* just below 224/4 */
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+
+	/* metrics: loss is parts per million */
+	{
+		struct vprn_peer_metric pm = { .site = "br1", .loss_ppm = 1000001 };
+
+		vprn_msg_init(&m, VPRN_MSG_METRICS, 1);
+		m.u.metrics.peers = &pm;
+		m.u.metrics.n_peers = 1;
+		assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+		pm.loss_ppm = 1000000;
+		assert_int_equal(vprn_msg_validate(&m, NULL), 0);
+	}
+	/* no body */
+	vprn_msg_init(&m, VPRN_MSG_NONE, 1);
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+	vprn_msg_init(&m, VPRN_MSG_TYPE_COUNT, 1);
+	assert_int_equal(vprn_msg_validate(&m, NULL), -EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +454,8 @@ int main(void)
 		cmocka_unit_test(test_bad_enums),
 		cmocka_unit_test(test_bad_strings_and_bytes),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_validate_sa_keys),
+		cmocka_unit_test(test_validate_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

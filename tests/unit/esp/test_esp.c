@@ -17,6 +17,8 @@
 #include <openssl/evp.h>
 
 #include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -38,7 +40,7 @@ static void assert_pool_full(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (vprn_test_eal_init(NULL, 0, NULL) < 0)
+	if (vprn_test_eal_init("0-1", 0, NULL) < 0)
 		return -1;
 	mp = rte_pktmbuf_pool_create(
 		"esp_ut", POOL_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
@@ -983,6 +985,128 @@ static void test_outer_header(void **state)
 	assert_pool_full();
 }
 
+/* SPI extraction for the caller's lookup: ESP, UDP-encapsulated, and refusals. */
+static void test_pkt_spi(void **state)
+{
+	struct esp_sa *o = mk_sa(ESP_XFORM_AES_GCM_128, ESP_DIR_OUTBOUND, false, false);
+	struct esp_sa *ou = mk_sa(ESP_XFORM_AES_GCM_128, ESP_DIR_OUTBOUND, false, true);
+	struct rte_mbuf *m = enc_one(o, 10), *mu = enc_one(ou, 10), *c;
+	uint32_t spi = 0;
+
+	(void)state;
+	assert_int_equal(esp_pkt_spi(m, 4500, &spi), 0);
+	assert_int_equal(spi, 0x1234);
+	spi = 0;
+	assert_int_equal(esp_pkt_spi(mu, 4500, &spi), 0);
+	assert_int_equal(spi, 0x1234);
+	assert_int_equal(esp_pkt_spi(mu, 0, &spi), ESP_DROP_NOT_ESP);	 /* UDP not accepted */
+	assert_int_equal(esp_pkt_spi(mu, 4501, &spi), ESP_DROP_NOT_ESP); /* other port */
+	c = clone_bytes(mu);
+	memset(rte_pktmbuf_mtod(c, uint8_t *) + 28, 0, 4);
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_BAD_UDP); /* IKE marker */
+	rte_pktmbuf_free(c);
+	c = clone_bytes(m);
+	rte_pktmbuf_trim(c, (uint16_t)(rte_pktmbuf_data_len(c) - 23));
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_TRUNCATED);
+	rte_pktmbuf_trim(c, 4);
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_TRUNCATED);
+	rte_pktmbuf_free(c);
+	c = clone_bytes(m);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x46; /* IHL 6: options, 4 bytes later */
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), 0);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x44; /* IHL 4 */
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_BAD_OUTER_IP);
+	rte_pktmbuf_mtod(c, uint8_t *)[0] = 0x45;
+	rte_pktmbuf_mtod(c, uint8_t *)[9] = 6;
+	assert_int_equal(esp_pkt_spi(c, 4500, &spi), ESP_DROP_NOT_ESP);
+	rte_pktmbuf_free(c);
+	/* A truncated packet handed with an outbound SA: counted per lcore only. */
+	c = clone_bytes(m);
+	rte_pktmbuf_trim(c, 5);
+	expect_drop(c, o, ESP_DROP_TRUNCATED);
+	assert_int_equal(sa_drop(o, ESP_DROP_TRUNCATED), 0);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(mu);
+	esp_sa_destroy(o);
+	esp_sa_destroy(ou);
+	assert_pool_full();
+}
+
+/* Two lcores encrypt on one outbound SA: every sequence number used exactly once. */
+#define SH_BURSTS 200
+#define SH_N 32
+
+struct shared_arg {
+	struct esp_sa *sa;
+	uint32_t seqs[SH_BURSTS * SH_N];
+	unsigned int n;
+	int err;
+};
+
+static int shared_worker(void *a)
+{
+	struct shared_arg *s = a;
+	struct esp_ctx *c = esp_ctx_create(SOCKET_ID_ANY);
+
+	if (c == NULL)
+		return s->err = -1;
+	for (int b = 0; b < SH_BURSTS; b++) {
+		struct rte_mbuf *m[SH_N];
+		uint8_t r[SH_N];
+
+		for (int i = 0; i < SH_N; i++)
+			m[i] = make_inner(mp, 8, 0);
+		if (esp_outb_inplace(c, s->sa, m, SH_N, r) != SH_N)
+			s->err = -2;
+		for (int i = 0; i < SH_N; i++) {
+			uint32_t v;
+
+			memcpy(&v, rte_pktmbuf_mtod_offset(m[i], uint8_t *, 24), 4);
+			s->seqs[s->n++] = rte_be_to_cpu_32(v);
+			rte_pktmbuf_free(m[i]);
+		}
+	}
+	esp_ctx_destroy(c);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void test_shared_outbound_sa(void **state)
+{
+	struct esp_sa *o = mk_sa(ESP_XFORM_AES_GCM_128, ESP_DIR_OUTBOUND, false, false);
+	static struct shared_arg a[2];
+	static uint32_t all[2 * SH_BURSTS * SH_N];
+	unsigned int w = rte_get_next_lcore(-1, 1, 0);
+	struct esp_sa_stats st;
+
+	(void)state;
+	if (w >= RTE_MAX_LCORE)
+		skip();
+	memset(a, 0, sizeof(a));
+	a[0].sa = a[1].sa = o;
+	assert_int_equal(rte_eal_remote_launch(shared_worker, &a[1], w), 0);
+	shared_worker(&a[0]);
+	rte_eal_wait_lcore(w);
+	assert_int_equal(a[0].err, 0);
+	assert_int_equal(a[1].err, 0);
+	memcpy(all, a[0].seqs, sizeof(a[0].seqs));
+	memcpy(all + SH_BURSTS * SH_N, a[1].seqs, sizeof(a[1].seqs));
+	qsort(all, 2 * SH_BURSTS * SH_N, sizeof(all[0]), cmp_u32);
+	for (unsigned int i = 0; i < 2 * SH_BURSTS * SH_N; i++)
+		assert_int_equal(all[i], i + 1);
+	esp_sa_get_stats(o, &st);
+	assert_int_equal(st.packets, 2 * SH_BURSTS * SH_N);
+	assert_int_equal(st.seq, 2 * SH_BURSTS * SH_N);
+	esp_sa_destroy(o);
+	assert_pool_full();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1000,6 +1124,8 @@ int main(void)
 		cmocka_unit_test(test_inb_oop_shared),
 		cmocka_unit_test(test_burst_partition),
 		cmocka_unit_test(test_outer_header),
+		cmocka_unit_test(test_pkt_spi),
+		cmocka_unit_test(test_shared_outbound_sa),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

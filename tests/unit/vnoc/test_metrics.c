@@ -49,6 +49,18 @@ static void test_smoothing_and_staleness(void **state)
 	assert_int_equal(vnoc_metrics_report(mx, 0, 4, 1, 0, 0), -ERANGE);
 	assert_int_equal(vnoc_metrics_report(mx, 2, 2, 1, 0, 0), -EINVAL);
 	assert_int_equal(vnoc_metrics_get(mx, 3, 3, 0).rtt_us, 0);
+	/* the O(n^2) matrix equals the pairwise costs (halved: one-way) */
+	{
+		uint32_t sites[] = { 3, 0, 2, 1 }, out[16];
+
+		vnoc_metrics_matrix(mx, sites, 4, 30000, 2, out);
+		for (int i = 0; i < 4; i++)
+			for (int j = 0; j < 4; j++)
+				assert_int_equal(out[i * 4 + j],
+					i == j ? 0
+					       : vnoc_metrics_cost(mx, sites[i], sites[j], 30000) /
+							 2);
+	}
 	vnoc_metrics_destroy(mx);
 }
 

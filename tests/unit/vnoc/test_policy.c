@@ -37,7 +37,7 @@ static const char *conf_ok =
 
 static void test_load_ok(void **state)
 {
-	struct vnoc_policy_err err = { { 0 } };
+	struct vnoc_policy_err err = { .text = NULL };
 	struct vnoc_policy *p = vnoc_policy_load_string(conf_ok, &err);
 	const struct vnoc_group_policy *g;
 	unsigned int v, s;
@@ -188,7 +188,7 @@ static void test_bad_configs(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
-		struct vnoc_policy_err err = { { 0 } };
+		struct vnoc_policy_err err = { .text = NULL };
 		struct vnoc_policy *p = vnoc_policy_load_string(bad_rows[i].conf, &err);
 
 		if (p != NULL || strstr(err.msg, bad_rows[i].expect) == NULL)
@@ -203,7 +203,7 @@ static void test_file_errors_have_file_and_line(void **state)
 	char path[] = "/tmp/vprn-policy-XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
-	struct vnoc_policy_err err = { { 0 } };
+	struct vnoc_policy_err err = { .text = NULL };
 	char expect[128];
 
 	(void)state;

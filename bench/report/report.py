@@ -1,0 +1,259 @@
+"""Markdown report and SVG plots (gnuplot) from build/bench-results.json.
+
+Every vprn figure sits next to its peer with the ratio; figures not measured
+say why ("skipped: ..."). Usable alone: report.py RESULTS.json OUT.md
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+
+def fmt(v, nd=3):
+    if v is None:
+        return "—"
+    if isinstance(v, str):
+        return v
+    return f"{v:.{nd}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str) or not b:
+        return "—"
+    return f"{a / b:.2f}x"
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def vprn_fig(res, scenario, size, key):
+    """A vprn-ed traffic figure, or the skip reason."""
+    tr = res.get("traffic", {})
+    if "skipped" in tr:
+        return "skipped"
+    return get(tr, scenario, str(size), key)
+
+
+def headline(res):
+    sizes = res["meta"]["sizes"]
+    peers = res.get("peers", {})
+    rows = []
+    for s in sizes:
+        k = str(s)
+        v = vprn_fig(res, "lan_wan_f1_group", s, "zero_loss_mpps")
+        sg = get(peers, "ipsec-secgw", k, "zero_loss_mpps")
+        io = get(peers, "testpmd-io", k, "zero_loss_mpps")
+        cr = get(peers, "crypto-perf", k, "mpps")
+        rows.append([s, fmt(v), fmt(sg), ratio(v, sg), fmt(io), ratio(v, io), fmt(cr),
+                     ratio(v, cr)])
+    return table(["frame (B)", "vprn-ed LAN→WAN f1 (Mpps)", "ipsec-secgw", "ratio",
+                  "memif io fwd (I/O ceiling)", "ratio", "AES-GCM-128 cipher ceiling",
+                  "ratio"], rows)
+
+
+def peer_table(res, name):
+    d = res.get("peers", {}).get(name)
+    if not isinstance(d, dict):
+        return ""
+    if "error" in d:
+        return f"{name}: error: {d['error']}\n"
+    rows = []
+    for s in res["meta"]["sizes"]:
+        r = d.get(str(s))
+        if r is None:
+            continue
+        if "error" in r or "skipped" in r:
+            why = "error: " + r["error"][:80] if "error" in r else "skipped: " + r["skipped"]
+            rows.append([s, why, "", "", "", "", "", ""])
+            continue
+        rows.append([s, fmt(r["zero_loss_mpps"], 4), fmt(r["zero_loss_gbps"]),
+                     fmt(r["max_mpps"], 4), fmt(r["max_gbps"]), fmt(r["lat_p50_us"], 1),
+                     fmt(r["lat_p99_us"], 1), fmt(r["lat_p999_us"], 1)])
+    return table(["frame (B)", "zero-loss Mpps", "Gb/s", "max Mpps", "Gb/s",
+                  "lat p50 (us)", "p99", "p99.9"], rows)
+
+
+def crypto_table(res):
+    d = res.get("peers", {}).get("crypto-perf")
+    if not isinstance(d, dict):
+        return ""
+    if "error" in d:
+        return f"crypto-perf: error: {d['error']}\n"
+    rows = [[s, r["buffer"], fmt(r["mpps"]), fmt(r["gbps_plain"]), fmt(r["gbps_frames"]),
+             fmt(r["cycles"], 0)] for s, r in d.items()]
+    return table(["frame (B)", "ESP plaintext (B)", "Mops/s", "Gb/s (plaintext)",
+                  "Gb/s (frames)", "cycles/op"], rows)
+
+
+def esp_table(res):
+    d = res.get("project", {}).get("esp")
+    if not isinstance(d, dict):
+        return ""
+    if "skipped" in d or "error" in d:
+        return (d.get("skipped") and f"skipped: {d['skipped']}\n") or f"error: {d['error']}\n"
+    rows = []
+    for r in d.get("result", []):
+        if isinstance(r, dict) and "case" in r:
+            rows.append([r["case"], r.get("size"), fmt(r.get("mpps")),
+                         fmt(r.get("cycles_per_pkt"), 1), fmt(r.get("ceiling_cycles_per_pkt"), 1),
+                         fmt(r.get("ratio"), 2)])
+    return table(["case", "size (B)", "Mpps", "cycles/pkt", "raw ipsec-mb cycles/pkt",
+                  "fraction of ceiling"], rows)
+
+
+def generic_table(d):
+    """A project benchmark whose format the report does not know: its rows, flattened."""
+    res = d.get("result")
+    if isinstance(res, dict):
+        res = [dict(name=k, **v) if isinstance(v, dict) else {"name": k, "value": v}
+               for k, v in res.items()]
+    if not isinstance(res, list) or not res or not all(isinstance(r, dict) for r in res):
+        return "```\n" + json.dumps(res, indent=1)[:3000] + "\n```\n"
+    keys = []
+    for r in res:
+        keys += [k for k, v in r.items() if k not in keys and not isinstance(v, (dict, list))]
+    rows = [[fmt(r.get(k)) if isinstance(r.get(k), float) else r.get(k, "") for k in keys]
+            for r in res[:60]]
+    return table(keys, rows)
+
+
+def plot(res, outdir):
+    """SVG plots with gnuplot; returns [(title, file)]."""
+    if shutil.which("gnuplot") is None:
+        return []
+    os.makedirs(outdir, exist_ok=True)
+    sizes = res["meta"]["sizes"]
+    peers = res.get("peers", {})
+    series = [("ipsec-secgw (zero loss)", lambda k: get(peers, "ipsec-secgw", k, "zero_loss_mpps")),
+              ("memif io fwd (zero loss)", lambda k: get(peers, "testpmd-io", k, "zero_loss_mpps")),
+              ("AES-GCM-128 ceiling", lambda k: get(peers, "crypto-perf", k, "mpps")),
+              ("vprn-bench ring loop", lambda k: get(peers, "generator-ring", k, "max_mpps"))]
+    tr = res.get("traffic", {})
+    if "skipped" not in tr:
+        series.insert(0, ("vprn-ed LAN→WAN f1", lambda k: get(tr, "lan_wan_f1_group", k,
+                                                              "zero_loss_mpps")))
+    dat = os.path.join(outdir, "mpps.dat")
+    with open(dat, "w") as f:
+        for i, s in enumerate(sizes):
+            vals = [series_fn(str(s)) for _, series_fn in series]
+            f.write(f'{i} "{s}" ' + " ".join("NaN" if v is None else str(v) for v in vals) + "\n")
+    svg = os.path.join(outdir, "mpps.svg")
+    plots = ", ".join(f"'{dat}' using 1:{j + 3}:xtic(2) with linespoints title '{t}'"
+                      for j, (t, _) in enumerate(series))
+    gp = (f"set terminal svg size 800,480 dynamic font 'sans,11'\nset output '{svg}'\n"
+          "set title 'Packet rate by frame size (one worker lcore, memif)'\n"
+          "set xlabel 'frame size (bytes, incl. FCS)'\nset ylabel 'Mpps'\nset logscale y\n"
+          "set grid\nset key outside right\n"
+          f"plot {plots}\n")
+    r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+    out = []
+    if r.returncode == 0 and os.path.exists(svg):
+        out.append(("Packet rate by frame size", svg))
+    esp = get(res, "project", "esp", "result")
+    if isinstance(esp, list):
+        cases = sorted({r["case"] for r in esp if isinstance(r, dict) and "case" in r})
+        want = [c for c in cases if "gcm" in c.lower() and "enc" in c.lower()][:2] or cases[:2]
+        dat2 = os.path.join(outdir, "esp.dat")
+        with open(dat2, "w") as f:
+            for c in want:
+                f.write(f"# {c}\n")
+                for r in esp:
+                    if r.get("case") == c:
+                        f.write(f"{r['size']} {r['cycles_per_pkt']} {r['ceiling_cycles_per_pkt']}\n")
+                f.write("\n\n")
+        svg2 = os.path.join(outdir, "esp.svg")
+        plots = []
+        for i, c in enumerate(want):
+            plots.append(f"'{dat2}' index {i} using 1:2 with linespoints title '{c} (engine)'")
+            plots.append(f"'{dat2}' index {i} using 1:3 with linespoints dt 2 "
+                         f"title '{c} (raw ipsec-mb)'")
+        if plots:
+            gp = (f"set terminal svg size 800,480 dynamic font 'sans,11'\nset output '{svg2}'\n"
+                  "set title 'ESP engine vs raw intel-ipsec-mb'\nset xlabel 'packet size (bytes)'\n"
+                  "set ylabel 'cycles per packet'\nset grid\nset key left top\n"
+                  f"plot {', '.join(plots)}\n")
+            r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+            if r.returncode == 0 and os.path.exists(svg2):
+                out.append(("ESP engine cycles per packet", svg2))
+    return out
+
+
+GOALS = [
+    ("LAN→WAN fanout 1 at 64 B ≥ 1.5 x ipsec-secgw pps", "lan_wan_f1_group"),
+    ("group mode fanout 6 ≥ 0.75 x fanout-1 packet rate", "lan_wan_f6_group"),
+    ("pairwise fanout 6 ≥ 0.9 x (crypto ceiling / 6)", "lan_wan_f6_pairwise"),
+    ("1420 B ≥ 0.8 x crypto ceiling Gb/s at fanout 1", "lan_wan_f1_group"),
+    ("added latency p99 at 50 % load < 30 us", "wan_lan"),
+]
+
+
+def write(res, md_path):
+    outdir = os.path.join(os.path.dirname(md_path), "bench-plots")
+    m = res["meta"]
+    lines = [f"# vprn benchmark report\n",
+             f"{m['date']} — git {m['git']} — {m['cpu']} ({m['cores']} cores) — "
+             f"`make bench` took {m.get('duration_s', 0):.0f} s. Load average before "
+             f"{m['load_before']}, after {m.get('load_after', '?')}: figures from a shared "
+             "machine are lower bounds; medians of "
+             f"{m['runs']} runs, trials of {m['trial_s']} s, zero loss = loss ≤ 0.01 %.\n",
+             "## vprn-ed next to its peers\n"]
+    tr = res.get("traffic", {})
+    if "skipped" in tr:
+        lines.append(f"Traffic scenarios through vprn-ed: **skipped: {tr['skipped']}**\n")
+    lines.append(headline(res))
+    lines.append("\n## Goals (issue 9)\n")
+    for text, sc in GOALS:
+        status = "skipped: " + tr["skipped"] if "skipped" in tr else \
+            ("measured, see below" if sc in tr else "not measured")
+        lines.append(f"- {text}: {status}")
+    lines.append("")
+    for title, svg in plot(res, outdir):
+        lines.append(f"![{title}]({os.path.relpath(svg, os.path.dirname(md_path))})\n")
+    lines.append("## Peers\n")
+    lines.append("### ipsec-secgw, AES-GCM-128 tunnel mode, one SA (LAN memif → WAN memif)\n")
+    lines.append("Latency is not measured through ipsec-secgw: its output is ESP, the stamp is "
+                 "encrypted (loss and order are checked on the ESP sequence numbers).\n")
+    lines.append(peer_table(res, "ipsec-secgw"))
+    lines.append("\n### memif io forwarding, no crypto (dpdk-testpmd): the I/O ceiling\n")
+    lines.append(peer_table(res, "testpmd-io"))
+    lines.append("\n### AES-GCM-128 encrypt, dpdk-test-crypto-perf on crypto_aesni_mb: the cipher "
+                 "ceiling (best of 5 runs; IMIX = mean time per packet of 64/594/1420)\n")
+    lines.append(crypto_table(res))
+    lines.append("\n### vprn-bench alone over an in-process ring (the generator's own bound)\n")
+    lines.append(peer_table(res, "generator-ring"))
+    lines.append("\n## Project benchmarks\n")
+    for name, d in res.get("project", {}).items():
+        lines.append(f"### {name} (`{d.get('command', '?')}`)\n")
+        if "skipped" in d:
+            lines.append(f"skipped: {d['skipped']}\n")
+        elif "error" in d:
+            lines.append(f"error: {d['error']}\n")
+        elif name == "esp":
+            lines.append(esp_table(res))
+        else:
+            lines.append(generic_table(d))
+        lines.append("")
+    if res.get("skipped"):
+        lines.append("## Skipped\n")
+        lines += [f"- {s}" for s in res["skipped"]]
+        lines.append("")
+    with open(md_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return md_path
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        print(write(json.load(f), sys.argv[2]))
