@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VPRN_CONTROL_ED_SYNC_H
+#define VPRN_CONTROL_ED_SYNC_H
+
+/**
+ * @file
+ * The ED's side of the VNOC conversation beyond the session itself: hooks for
+ * the VNOC client (struct ed_client_hooks) that
+ *  - apply TreeUpdate / SaInstall / SaRemove / KeepForwarding through
+ *    ed_apply and acknowledge them once installed;
+ *  - log JoinResults (a refused join is kept by the VNOC's records, the site
+ *    simply gets no tree);
+ *  - every refresh interval send the full membership list (Refresh) and the
+ *    per-group data plane counters since the last report (TrafficReport).
+ * Join/Leave on membership changes are sent by ed_loop.c.
+ */
+
+#include "common/msg.h"
+
+struct ed;
+
+/** on_msg hook (ctx = struct ed). */
+int ed_sync_on_msg(void *ctx, const struct vprn_msg *msg);
+/** on_refresh hook (ctx = struct ed). */
+void ed_sync_on_refresh(void *ctx);
+
+#endif /* VPRN_CONTROL_ED_SYNC_H */
