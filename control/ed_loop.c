@@ -132,7 +132,7 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 		LOG_ERR("ed", "control socket %s: %s", ctl_path, strerror(errno));
 		return rc;
 	}
-	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 ||
+	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 || (rc = ed_sync_register(ed, ed->ctl)) != 0 ||
 		(rc = add_fd(ed, vprn_ctlsock_fd(ed->ctl), TAG_CTL)) != 0)
 		return rc;
 	if ((rc = membership_start(ed)) != 0)

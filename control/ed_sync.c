@@ -3,10 +3,12 @@
 #include "ed_sync.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/ctlsock.h"
 #include "common/log.h"
 #include "control/membership/membership_ed.h"
 #include "dataplane/dp.h"
@@ -159,4 +161,65 @@ void ed_sync_on_refresh(void *ctx)
 
 	send_refresh(ed);
 	send_traffic(ed);
+}
+
+/* vprnctl ed sas: trees and SAs as applied (never keys). */
+static int cmd_sas(void *ctx, int argc, char **argv, struct vprn_json *j, char *err, size_t errlen)
+{
+	struct ed *ed = ctx;
+
+	(void)argc;
+	(void)argv;
+	(void)err;
+	(void)errlen;
+	ed_apply_status_json(ed->apply, j);
+	return 0;
+}
+
+/* vprnctl ed groups: the published group table with counters. */
+static int cmd_groups(
+	void *ctx, int argc, char **argv, struct vprn_json *j, char *err, size_t errlen)
+{
+	static struct dp_group_info gi[DP_MAX_GROUPS];
+	struct ed *ed = ctx;
+	int n = dp_groups_list(ed->dp, gi, DP_MAX_GROUPS);
+
+	(void)argc;
+	(void)argv;
+	if (n < 0) {
+		snprintf(err, errlen, "%s", strerror(-n));
+		return n;
+	}
+	vprn_json_arr_begin(j);
+	for (int i = 0; i < n && i < DP_MAX_GROUPS; i++) {
+		char ip[16];
+
+		vprn_json_obj_begin(j);
+		vprn_json_kv_ipv4(j, "group", gi[i].group);
+		vprn_json_kv_str(j, "mode", gi[i].mode == DP_SA_GROUP ? "group" : "pairwise");
+		vprn_json_kv_u64(j, "version", gi[i].tree_version);
+		vprn_json_kv_bool(j, "receivers", gi[i].local_receivers);
+		vprn_json_key(j, "neighbours");
+		vprn_json_arr_begin(j);
+		for (unsigned int k = 0; k < gi[i].n_nbrs; k++)
+			vprn_json_string(j, vprn_ipv4_str(gi[i].nbrs[k], ip));
+		vprn_json_arr_end(j);
+		vprn_json_kv_u64(j, "lan_pkts", gi[i].stats.lan_pkts);
+		vprn_json_kv_u64(j, "wan_pkts", gi[i].stats.wan_pkts);
+		vprn_json_kv_u64(j, "bytes", gi[i].stats.bytes);
+		vprn_json_obj_end(j);
+	}
+	vprn_json_arr_end(j);
+	return 0;
+}
+
+static const struct vprn_ctl_cmd sync_cmds[] = {
+	{ "groups", "groups: the data plane's group table (trees, counters)", cmd_groups },
+	{ "sas", "sas: trees and SAs installed from the VNOC (no keys)", cmd_sas },
+};
+
+int ed_sync_register(struct ed *ed, struct vprn_ctlsock *ctl)
+{
+	(void)ed;
+	return vprn_ctlsock_register(ctl, sync_cmds, sizeof(sync_cmds) / sizeof(sync_cmds[0]));
 }

@@ -18,10 +18,14 @@
 #include "common/msg.h"
 
 struct ed;
+struct vprn_ctlsock;
 
 /** on_msg hook (ctx = struct ed). */
 int ed_sync_on_msg(void *ctx, const struct vprn_msg *msg);
 /** on_refresh hook (ctx = struct ed). */
 void ed_sync_on_refresh(void *ctx);
+
+/** Register `groups` and `sas` on the ED's control socket. @return 0 or -errno. */
+int ed_sync_register(struct ed *ed, struct vprn_ctlsock *ctl);
 
 #endif /* VPRN_CONTROL_ED_SYNC_H */
