@@ -81,6 +81,7 @@ static int assign_lcores(struct dp *dp)
 		dp->worker[i].idx = i;
 		dp->worker[i].lcore_id = lcore;
 		dp->worker[i].punt_tokens = 1;
+		dp->worker[i].icmp_tokens = 1;
 		i++;
 	}
 	if (i < dp->n_workers) {

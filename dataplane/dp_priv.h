@@ -79,6 +79,8 @@ struct dp_worker {
 	/* Source-active punt token bucket (worker-private). */
 	uint64_t punt_tokens;
 	uint64_t punt_last_tsc;
+	uint64_t icmp_tokens; /* ICMP fragmentation-needed token bucket, same rate */
+	uint64_t icmp_last_tsc;
 	struct dp_counters ctr;
 	struct dp_txbuf tx[DP_N_PORTS];
 } __rte_cache_aligned;

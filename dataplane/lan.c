@@ -20,24 +20,24 @@
 
 #define DP_DEFAULT_PUNT_RATE 50
 
-/* Token bucket, worker-private: at most punt_rate punts per second, bursts of as many. */
-static bool punt_allowed(struct dp_worker *w, uint64_t now)
+/* Token bucket, worker-private: at most punt_rate per second, bursts of as many. */
+static bool bucket_take(struct dp_worker *w, uint64_t *tokens, uint64_t *last, uint64_t now)
 {
 	uint64_t rate = w->dp->conf.punt_rate != 0 ? w->dp->conf.punt_rate : DP_DEFAULT_PUNT_RATE;
 	uint64_t hz = rte_get_tsc_hz();
-	uint64_t elapsed = now - w->punt_last_tsc;
+	uint64_t elapsed = now - *last;
 	uint64_t add;
 
 	if (elapsed > hz)
 		elapsed = hz;
 	add = elapsed * rate / hz;
 	if (add != 0) {
-		w->punt_tokens = RTE_MIN(w->punt_tokens + add, rate);
-		w->punt_last_tsc = now;
+		*tokens = RTE_MIN(*tokens + add, rate);
+		*last = now;
 	}
-	if (w->punt_tokens == 0)
+	if (*tokens == 0)
 		return false;
-	w->punt_tokens--;
+	(*tokens)--;
 	return true;
 }
 
@@ -67,9 +67,10 @@ static void ttl_decrement(struct rte_ipv4_hdr *ip)
  * Classify one frame. Returns the group entry when the packet is to be
  * replicated (L2 removed), NULL when it was consumed (sent, punted, dropped).
  */
-static const struct dp_group_rt *lan_classify(
-	struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf *m, uint64_t now)
+static const struct dp_group_rt *lan_classify(struct dp_worker *w, const struct dp_tables *t,
+	struct rte_mbuf *m, uint64_t now, bool *frag)
 {
+	unsigned int mtu;
 	const struct dp_group_rt *g;
 	struct dp_parsed pi;
 	int r;
@@ -101,7 +102,7 @@ static const struct dp_group_rt *lan_classify(
 	}
 	g = dp_group_lookup(t, pi.dst);
 	if (g == NULL) {
-		if (punt_allowed(w, now))
+		if (bucket_take(w, &w->punt_tokens, &w->punt_last_tsc, now))
 			dp_punt(w, m, DP_PORT_LAN, DP_PUNT_SOURCE_ACTIVE);
 		else
 			dp_drop(w, m, DP_DROP_GROUP_UNKNOWN);
@@ -116,9 +117,12 @@ static const struct dp_group_rt *lan_classify(
 		dp_drop(w, m, DP_DROP_TTL);
 		return NULL;
 	}
-	if ((unsigned int)pi.ip_len + ESP_MAX_OVERHEAD >
-		dp_group_mtu_of(w->dp->port[DP_PORT_WAN].mtu, g)) {
-		/* TODO(fragmentation): DF clear could be fragmented before encryption. */
+	/* Largest inner packet that still fits the path once encapsulated. */
+	mtu = dp_group_mtu_of(w->dp->port[DP_PORT_WAN].mtu, g) - ESP_MAX_OVERHEAD;
+	*frag = pi.ip_len > mtu;
+	if (*frag && (pi.frag & IPV4_FLAG_DF)) {
+		if (bucket_take(w, &w->icmp_tokens, &w->icmp_last_tsc, now))
+			dp_icmp_frag_needed(w, m, pi.l2_len, (uint16_t)mtu);
 		dp_drop(w, m, DP_DROP_MTU);
 		return NULL;
 	}
@@ -129,25 +133,11 @@ static const struct dp_group_rt *lan_classify(
 	return g;
 }
 
-void dp_lan_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n)
+/* Runs of the same group are encrypted and replicated together. */
+static void replicate_runs(struct dp_worker *w, const struct dp_tables *t,
+	const struct dp_group_rt **grp, struct rte_mbuf **fwd, unsigned int nf)
 {
-	/* Acquire: pairs with the release store in dp_cfg_publish(). */
-	const struct dp_tables *t = __atomic_load_n(&w->dp->tables, __ATOMIC_ACQUIRE);
-	const struct dp_group_rt *grp[DP_MAX_BURST];
-	struct rte_mbuf *fwd[DP_MAX_BURST];
-	uint64_t now = rte_rdtsc();
-	unsigned int nf = 0, i;
-
-	for (i = 0; i < n; i++) {
-		const struct dp_group_rt *g = lan_classify(w, t, pkts[i], now);
-
-		if (g != NULL) {
-			grp[nf] = g;
-			fwd[nf++] = pkts[i];
-		}
-	}
-	/* Runs of the same group are encrypted and replicated together. */
-	for (i = 0; i < nf;) {
+	for (unsigned int i = 0; i < nf;) {
 		unsigned int j = i + 1;
 
 		while (j < nf && grp[j] == grp[i])
@@ -155,4 +145,36 @@ void dp_lan_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n)
 		dp_replicate_out(w, t, grp[i], fwd + i, j - i);
 		i = j;
 	}
+}
+
+void dp_lan_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	/* Acquire: pairs with the release store in dp_cfg_publish(). */
+	const struct dp_tables *t = __atomic_load_n(&w->dp->tables, __ATOMIC_ACQUIRE);
+	const struct dp_group_rt *grp[DP_MAX_BURST];
+	struct rte_mbuf *fwd[DP_MAX_BURST];
+	uint64_t now = rte_rdtsc();
+	unsigned int nf = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		bool frag = false;
+		const struct dp_group_rt *g = lan_classify(w, t, pkts[i], now, &frag);
+
+		if (g == NULL)
+			continue;
+		if (unlikely(frag)) {
+			/* Keep the order: what came before goes first, then the fragments. */
+			replicate_runs(w, t, grp, fwd, nf);
+			nf = dp_fragment(w, pkts[i],
+				dp_group_mtu_of(w->dp->port[DP_PORT_WAN].mtu, g) - ESP_MAX_OVERHEAD,
+				fwd, DP_MAX_BURST);
+			if (nf != 0)
+				dp_replicate_out(w, t, g, fwd, nf);
+			nf = 0;
+			continue;
+		}
+		grp[nf] = g;
+		fwd[nf++] = pkts[i];
+	}
+	replicate_runs(w, t, grp, fwd, nf);
 }

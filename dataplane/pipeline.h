@@ -55,6 +55,16 @@ void dp_group_count(
 void dp_wan_esp(
 	struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **pkts, unsigned int n);
 
+/*
+ * mtu.c: fragment an inner IPv4 packet (data at its header) into pieces of
+ * at most `mtu` bytes, copies from the pool (consumes m; 0 = dropped).
+ */
+unsigned int dp_fragment(struct dp_worker *w, struct rte_mbuf *m, unsigned int mtu,
+	struct rte_mbuf **out, unsigned int max);
+/* mtu.c: ICMP fragmentation needed to the sender of LAN frame m (m untouched). */
+void dp_icmp_frag_needed(
+	struct dp_worker *w, const struct rte_mbuf *m, uint16_t l2_len, uint16_t mtu);
+
 /* arp.c: ARP frame (valid, l2 bytes of L2) received on `port` (consumes it). */
 void dp_arp_input(struct dp_worker *w, unsigned int port, struct rte_mbuf *m, uint16_t l2);
 

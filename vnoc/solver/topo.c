@@ -330,6 +330,14 @@ static int measure_delays(const struct topo *t, const struct vprn_solver_edge *e
 				stack[sp++] = y;
 			}
 		}
+		if (s == 0) {
+			double ss = 0;
+			for (uint32_t j = 1; j < n; j++) {
+				double u = t->dist[t->site_node[j]];
+				ss += u > 0 ? td[j] / u : 1;
+			}
+			m->src_mean_stretch = n > 1 ? ss / (n - 1) : 0;
+		}
 		for (uint32_t j = s + 1; j < n; j++) {
 			double u = t->dist[(size_t)s * nn + t->site_node[j]];
 			sum += td[j];

@@ -35,6 +35,7 @@ struct topo_metrics {
 	double diameter_ratio;		/* tree diameter / unicast diameter */
 	double mean_stretch, p90_stretch, max_stretch;
 	double max_degree;
+	double src_mean_stretch; /* from site 0 (the sender of star/per_source) */
 	double solve_ms;
 	uint32_t *stress_hist; /* [0..n_sites]: links with that stress (caller's) */
 };

@@ -236,6 +236,7 @@ static void acc_add(struct acc *a, const struct topo_metrics *m, const uint32_t 
 	d->p90_stretch += m->p90_stretch;
 	d->max_stretch += m->max_stretch;
 	d->max_degree += m->max_degree;
+	d->src_mean_stretch += m->src_mean_stretch;
 	d->solve_ms += m->solve_ms;
 	for (uint32_t s = 0; s <= n; s++)
 		a->hist[s] += hist[s];
@@ -255,6 +256,8 @@ static int run_one(const struct opts *o, const struct alt_graph *g, uint64_t see
 	if (!members || !parent || !hist || !edges)
 		goto out;
 	rc = topo_place(&t, g, n, seed);
+	if (rc == -EINVAL)
+		fprintf(stderr, "vprn-topo-eval: fewer stub routers than %u sites\n", n);
 	if (rc < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
@@ -312,20 +315,22 @@ static void print_text(const struct opts *o, const struct acc *acc)
 {
 	printf("# vprn-topo-eval: %u graph(s) x %u seed(s), %u sites, degree <= %u\n", o->n_graphs,
 		o->n_seeds, o->sites, o->degree);
-	printf("%-16s %8s %9s %7s %7s %9s %7s %7s %7s %7s %5s %9s\n", "algo", "cost/MST",
+	printf("%-16s %8s %9s %7s %7s %9s %7s %7s %7s %7s %5s %7s %9s\n", "algo", "cost/MST",
 		"once/MST", "maxstr", "meanstr", "avgdelay", "diam_r", "str_avg", "str_p90",
-		"str_max", "maxdg", "solve_ms");
+		"str_max", "maxdg", "src_str", "solve_ms");
 	for (unsigned a = 0; a < N_ALGOS; a++) {
 		const struct acc *c = &acc[a];
 		if (c->runs == 0)
 			continue;
 		double r = c->runs;
 		const struct topo_metrics *s = &c->sum;
-		printf("%-16s %8.3f %9.3f %7.2f %7.3f %9.1f %7.3f %7.3f %7.3f %7.2f %5.1f %9.3f\n",
+		printf("%-16s %8.3f %9.3f %7.2f %7.3f %9.1f %7.3f %7.3f %7.3f %7.2f %5.1f %7.3f "
+		       "%9.3f\n",
 			algos[a].name, s->cost_ratio_mst / r, s->cost_once_ratio_mst / r,
 			s->max_stress / r, s->mean_stress / r, s->avg_delay / r,
 			s->diameter_ratio / r, s->mean_stretch / r, s->p90_stretch / r,
-			s->max_stretch / r, s->max_degree / r, s->solve_ms / r);
+			s->max_stretch / r, s->max_degree / r, s->src_mean_stretch / r,
+			s->solve_ms / r);
 	}
 }
 
@@ -344,13 +349,14 @@ static void print_json(const struct opts *o, const struct acc *acc)
 		       "\"cost_ratio_mst\": %.4f, \"cost_once_ratio_mst\": %.4f, "
 		       "\"max_stress\": %.3f, \"mean_stress\": %.4f, \"avg_delay\": %.3f, "
 		       "\"diameter_ratio\": %.4f, \"mean_stretch\": %.4f, \"p90_stretch\": %.4f, "
-		       "\"max_stretch\": %.4f, \"max_degree\": %.2f, \"solve_ms\": %.4f, "
+		       "\"max_stretch\": %.4f, \"max_degree\": %.2f, \"src_mean_stretch\": %.4f, "
+		       "\"solve_ms\": %.4f, "
 		       "\"stress_hist\": [",
 			first ? "" : ",\n", algos[a].name, o->sites, o->degree, c->runs,
 			s->cost_ratio_mst / r, s->cost_once_ratio_mst / r, s->max_stress / r,
 			s->mean_stress / r, s->avg_delay / r, s->diameter_ratio / r,
 			s->mean_stretch / r, s->p90_stretch / r, s->max_stretch / r,
-			s->max_degree / r, s->solve_ms / r);
+			s->max_degree / r, s->src_mean_stretch / r, s->solve_ms / r);
 		/* [stress, links with that stress per run], stress >= 1 */
 		int f2 = 1;
 		for (uint32_t st = 1; st <= o->sites; st++) {

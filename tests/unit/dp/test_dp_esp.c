@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -542,6 +544,144 @@ static void test_no_leak_many(void **state)
 	/* teardown checks the pools */
 }
 
+/* DF clear and too big for the WAN once encapsulated: fragmented before encryption. */
+static void test_fragment_before_encrypt(void **state)
+{
+	const unsigned int peers[] = { 0, 1 };
+	static uint8_t f[2100], inner[2100], re[N_PEERS][2100];
+	unsigned int got[N_PEERS] = { 0 };
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 1980);
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, false, 2, peers);
+	expect_inner(f, len, inner);
+	put(&lan, f, len);
+	/* 2000 bytes, WAN MTU 1500 - 85 of ESP: 1392 + 588 bytes of payload, per peer. */
+	assert_int_equal(take_all(&wan, m, 8, 4), 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		uint8_t hdr[34];
+		struct rte_mbuf *c;
+		struct esp_sa *sa;
+		uint8_t reason;
+		const uint8_t *ip;
+		unsigned int off, plen;
+		int p;
+
+		assert_int_equal(tread(m[i], 0, 34, hdr), 0);
+		p = peer_of(rd32(hdr + 30));
+		assert_true(p == 0 || p == 1);
+		assert_true(rte_pktmbuf_pkt_len(m[i]) <= 14 + 1500);
+		c = tlinear(tpool, m[i], 14);
+		sa = t_in[p];
+		assert_int_equal(esp_inb(tctx, &c, &sa, 1, &reason), 1);
+		ip = rte_pktmbuf_mtod(c, const uint8_t *);
+		assert_int_equal(fr_csum(ip, 20), 0);
+		off = (unsigned int)((ip[6] & 0x1f) << 8 | ip[7]) * 8;
+		plen = (unsigned int)(ip[2] << 8 | ip[3]) - 20;
+		assert_int_equal(!!(ip[6] & 0x20), off == 0); /* MF on the first only */
+		assert_true(off + plen <= 1980);
+		memcpy(re[p] + off, ip + 20, plen);
+		got[p] += plen;
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(m[i]);
+	}
+	for (int p = 0; p < 2; p++) {
+		assert_int_equal(got[p], 1980);
+		assert_memory_equal(re[p], inner + 20, 1980);
+	}
+}
+
+/* Control thread republishing the tables as fast as it can while traffic flows. */
+static int churn_stop; /* set with release, read with acquire */
+static unsigned long churn_commits;
+
+static void *churn(void *arg)
+{
+	unsigned int v = 10;
+
+	(void)arg;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
+		struct dp_group_conf g = { .group = GROUP, .mode = DP_SA_PAIRWISE };
+		struct dp_txn *txn = dp_txn_begin(dp);
+
+		/* Both versions deliver to P0 and P1; order, version and MTU change. */
+		g.tree_version = v++;
+		g.n_nbrs = 2;
+		g.nbrs[0] = PEER(v & 1);
+		g.nbrs[1] = PEER(!(v & 1));
+		g.path_mtu = (v & 2) ? 1500 : 1400;
+		if (dp_txn_set_group(txn, &g) != 0 || dp_txn_commit(txn) != 0)
+			abort();
+		__atomic_fetch_add(&churn_commits, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_table_churn_under_traffic(void **state)
+{
+	const unsigned int peers[] = { 0, 1 };
+	static uint8_t seen[2][8192];
+	uint8_t f[1600];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 100);
+	const unsigned int n = 3000;
+	unsigned int count[2] = { 0 }, sent = 0;
+	struct rte_mbuf *m[64];
+	pthread_t th;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	set_group(DP_SA_PAIRWISE, 1, false, 2, peers);
+	__atomic_store_n(&churn_stop, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&churn_commits, 0, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_create(&th, NULL, churn, NULL), 0);
+	while (sent < n || count[0] + count[1] < 2 * n) {
+		unsigned int got;
+
+		if (sent < n && rte_ring_count(lan.in[0]) < 64) {
+			/* Every 100 packets, let at least one more commit happen. */
+			if (sent % 100 == 0) {
+				unsigned long c0 =
+					__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE);
+
+				for (int k = 0; k < 5000; k++) {
+					if (__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE) > c0)
+						break;
+					rte_delay_us_sleep(100);
+				}
+			}
+			put(&lan, f, len);
+			sent++;
+		}
+		got = tport_take(&wan, m, 64);
+		for (unsigned int i = 0; i < got; i++) {
+			uint8_t h[42];
+			int p;
+			uint32_t seq;
+
+			assert_int_equal(tread(m[i], 0, 42, h), 0);
+			p = peer_of(rd32(h + 30));
+			assert_true(p == 0 || p == 1);
+			seq = rd32(h + 38); /* ESP sequence number (RFC 4303 §2.2) */
+			assert_true(seq >= 1 && seq < 8192);
+			assert_int_equal(seen[p][seq], 0); /* no duplicate */
+			seen[p][seq] = 1;
+			count[p]++;
+			rte_pktmbuf_free(m[i]);
+		}
+		if (got == 0 && sent == n && !dp_wait_rx(dp, sent_lan, sent_wan))
+			break;
+		if (got == 0 && sent == n)
+			rte_delay_us_sleep(100);
+	}
+	__atomic_store_n(&churn_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	/* No loss: every packet went to both peers exactly once, whatever version it met. */
+	assert_int_equal(count[0], n);
+	assert_int_equal(count[1], n);
+	assert_true(__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE) >= n / 100);
+}
+
 static void test_info_lists(void **state)
 {
 	const unsigned int peers[] = { 0, 2 };
@@ -627,6 +767,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
 	};

@@ -195,7 +195,10 @@ static void commit_group(uint32_t group, unsigned int n_nbrs)
 static void test_known_group_ttl_and_fail_closed(void **state)
 {
 	struct dp_group_stats gs;
-	uint8_t f[1600];
+	uint8_t f[1600], big[1600], lmac[6];
+	struct rte_mbuf *m = NULL;
+	const uint8_t *r;
+	size_t len;
 
 	(void)state;
 	commit_group(GROUP, 1);
@@ -207,13 +210,34 @@ static void test_known_group_ttl_and_fail_closed(void **state)
 	put(&lan, f, fr_ipv4(f, NULL, HOST, GROUP, 17, 0, 64));	     /* TTL 0 */
 	put(&lan, f, fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 64));     /* no SA: fail-closed */
 	put(&lan, f, fr_ipv4(f, NULL, HOST, GROUP + 1, 17, 64, 64)); /* no neighbours */
-	put(&lan, f, fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 1490));   /* > WAN MTU with ESP */
+	len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 1490); /* > WAN MTU with ESP, DF set */
+	f[20] |= 0x40;
+	fr_ip_csum(f + 14);
+	put(&lan, f, len);
 	settle();
 	assert_int_equal(drop_of(DP_DROP_TTL), 2);
 	assert_int_equal(drop_of(DP_DROP_NEIGH_UNRESOLVED), 1); /* the copy was not made */
 	assert_int_equal(drop_of(DP_DROP_NO_NEIGHBOURS), 1);
 	assert_int_equal(drop_of(DP_DROP_MTU), 1);
 	assert_int_equal(tport_out_count(&wan), 0);
+	/* DF set: ICMP fragmentation needed back to the sender (RFC 1191). */
+	memcpy(big, f, len);
+	port_mac(lan.port_id, lmac);
+	assert_int_equal(tport_take(&lan, &m, 1), 1);
+	r = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 20 + 8 + 28);
+	assert_memory_equal(r, fr_host_mac, 6);
+	assert_memory_equal(r + 6, lmac, 6);
+	assert_int_equal(r[14 + 9], 1); /* ICMP */
+	assert_int_equal(fr_csum(r + 14, 20), 0);
+	assert_int_equal((r[26] << 24 | r[27] << 16 | r[28] << 8 | r[29]), LAN_ADDR);
+	assert_int_equal((r[30] << 24 | r[31] << 16 | r[32] << 8 | r[33]), HOST);
+	assert_int_equal(r[34], 3);			 /* destination unreachable */
+	assert_int_equal(r[35], 4);			 /* fragmentation needed */
+	assert_int_equal(r[40] << 8 | r[41], 1500 - 85); /* next-hop MTU */
+	assert_int_equal(fr_csum(r + 34, 36), 0);
+	assert_memory_equal(r + 42, big + 14, 28); /* header + 8 bytes quoted */
+	rte_pktmbuf_free(m);
 	assert_int_equal(dp_group_get_stats(dp, GROUP, &gs), 0);
 	assert_int_equal(gs.lan_pkts, 4);
 	assert_int_equal(gs.bytes, 3 * 84 + 1510);

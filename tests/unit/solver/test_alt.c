@@ -151,6 +151,7 @@ static void test_metrics_by_hand(void **state)
 	assert_true(fabs(m.mean_stretch - 4.0 / 3) < 1e-9);
 	assert_true(m.p90_stretch == 2 && m.max_stretch == 2);
 	assert_true(m.max_degree == 2);
+	assert_true(m.src_mean_stretch == 1); /* site 0 reaches both directly */
 	topo_fini(&t);
 	alt_free(g);
 }
