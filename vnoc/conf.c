@@ -319,7 +319,7 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 		(rc = load_timers(root, conf, err)) != 0 ||
 		(rc = vprn_conf_path(root, "database", false, dir, conf->database,
 			 sizeof(conf->database), err)) != 0 ||
-		(rc = load_vpns(root, conf, err)) != 0 || (rc = check_policy(&cfg, err)) != 0) {
+		(rc = load_vpns(root, conf, err)) != 0) {
 		config_destroy(&cfg);
 		vnoc_conf_free(conf);
 		return rc == -ENOMEM ? vprn_conf_fail(err, NULL, path, "out of memory"),
@@ -333,6 +333,12 @@ int vnoc_conf_load(const char *path, struct vnoc_conf *conf, struct vprn_conf_er
 			vnoc_conf_free(conf);
 			return rc;
 		}
+	}
+	/* after the shape checks: group policies and the core's options in full */
+	if ((rc = check_policy(&cfg, err)) != 0) {
+		config_destroy(&cfg);
+		vnoc_conf_free(conf);
+		return rc;
 	}
 	config_destroy(&cfg);
 	return 0;

@@ -327,6 +327,8 @@ static void on_frame(struct vnoc *v, struct vnoc_session *s, const uint8_t *buf,
 		v->cnt.protocol_errors++;
 		vnoc_session_fail(v, s, VPRN_ERR_PROTOCOL, "second hello in a session");
 	} else if (m.type == VPRN_MSG_BYE) {
+		/* The modules see the planned departure first (its row in dispatch.c). */
+		(void)vnoc_dispatch(v, s, &m);
 		vnoc_session_close(v, s, m.u.bye.reason[0] != '\0' ? m.u.bye.reason : "bye");
 	} else if (vnoc_dispatch(v, s, &m) != 0) {
 		v->cnt.protocol_errors++;

@@ -12,16 +12,11 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
 #include <rte_malloc.h>
-#include <rte_udp.h>
 
 #include "bench.h"
+#include "classify.h"
 #include "stamp.h"
-
-#define IPPROTO_ESP_NUM 50  /* RFC 4303 */
-#define UDP_ENCAP_PORT 4500 /* RFC 3948 §2.2: a non-zero first word is ESP */
 
 static void totals_reset(struct rx_totals *t)
 {
@@ -102,22 +97,18 @@ static void count(struct rxstat *r, struct rx_flow *f, uint32_t seq, uint32_t by
 	}
 }
 
-static void count_esp(struct rxstat *r, unsigned int port, const struct rte_ipv4_hdr *ip,
-	const uint8_t *esp, uint32_t bytes)
+static void count_esp(
+	struct rxstat *r, unsigned int port, const struct pkt_info *pi, uint32_t bytes)
 {
-	uint32_t spi, seq;
-	struct rx_flow *f;
+	struct rx_flow *f = esp_flow(r, port, pi->dst, pi->spi);
 
-	memcpy(&spi, esp, 4);
-	memcpy(&seq, esp + 4, 4);
-	f = esp_flow(r, port, rte_be_to_cpu_32(ip->dst_addr), rte_be_to_cpu_32(spi));
 	if (f == NULL) {
 		r->esp_overflow++;
 		r->trial.foreign++;
 		r->run.foreign++;
 		return;
 	}
-	count(r, f, rte_be_to_cpu_32(seq), bytes);
+	count(r, f, pi->esp_seq, bytes);
 }
 
 static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_stamp *st,
@@ -132,47 +123,25 @@ static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_
 	hist_add(&r->run.lat, ns);
 }
 
-/* One packet: ours, ESP or foreign. Every length is checked before reading. */
+/* One packet: ours, ESP or foreign (headers in the first segment only). */
 static void classify(struct rxstat *r, unsigned int port, struct rte_mbuf *m, uint64_t now)
 {
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = m->data_len, bytes = m->pkt_len + BENCH_FCS_LEN;
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)d;
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-	uint32_t ihl, off, first;
-	struct bench_stamp st;
+	uint32_t bytes = m->pkt_len + BENCH_FCS_LEN;
+	struct pkt_info pi;
 
-	if (len < sizeof(*eth) + sizeof(*ip) ||
-		eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		goto foreign;
-	ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
-	off = sizeof(*eth) + ihl; /* L4 */
-	if (ihl < sizeof(*ip) || len < off + 8)
-		goto foreign;
-	if (ip->next_proto_id == IPPROTO_ESP_NUM) {
-		count_esp(r, port, ip, d + off, bytes);
-		return;
-	}
-	if (ip->next_proto_id != IPPROTO_UDP)
-		goto foreign;
-	off += sizeof(struct rte_udp_hdr);
-	if (((const struct rte_udp_hdr *)(d + off - 8))->dst_port ==
-			rte_cpu_to_be_16(UDP_ENCAP_PORT) &&
-		len >= off + 8) {
-		memcpy(&first, d + off, 4);
-		if (first != 0) {
-			count_esp(r, port, ip, d + off, bytes);
+	switch (bench_classify(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pi)) {
+	case PKT_STAMP:
+		if (pi.stamp.flow < r->n_flows) {
+			count_stamp(r, port, &pi.stamp, bytes, now);
 			return;
 		}
+		break;
+	case PKT_ESP:
+		count_esp(r, port, &pi, bytes);
+		return;
+	case PKT_FOREIGN:
+		break;
 	}
-	if (len < off + sizeof(st))
-		goto foreign;
-	memcpy(&st, d + off, sizeof(st));
-	if (st.magic != BENCH_STAMP_MAGIC || st.flow >= r->n_flows)
-		goto foreign;
-	count_stamp(r, port, &st, bytes, now);
-	return;
-foreign:
 	r->trial.foreign++;
 	r->run.foreign++;
 }

@@ -74,8 +74,9 @@ def peer_table(res, name):
         r = d.get(str(s))
         if r is None:
             continue
-        if "error" in r:
-            rows.append([s, "error: " + r["error"][:80], "", "", "", "", "", ""])
+        if "error" in r or "skipped" in r:
+            why = "error: " + r["error"][:80] if "error" in r else "skipped: " + r["skipped"]
+            rows.append([s, why, "", "", "", "", "", ""])
             continue
         rows.append([s, fmt(r["zero_loss_mpps"], 4), fmt(r["zero_loss_gbps"]),
                      fmt(r["max_mpps"], 4), fmt(r["max_gbps"]), fmt(r["lat_p50_us"], 1),

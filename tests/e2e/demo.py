@@ -72,6 +72,7 @@ def main():
         for s in bed.sites:
             bed.wait_ed_up(s, timeout=90)
         bed.wait_sites_connected(timeout=90)
+        t_reg = time.monotonic() - t0
         banner("registered sites, as the VNOC sees them")
         show([tb.binary("vprnctl"), "--socket", bed.vnoc_ctl, "vnoc", "sites"])
         show([tb.binary("vprnctl"), "--socket", bed.vnoc_ctl, "vnoc", "status"])
@@ -81,7 +82,6 @@ def main():
         banner("the other EDs, from `vprnctl --json ed status`")
         for s in bed.sites[1:]:
             summary(s.name, bed.ed_status(s))
-        t_reg = time.monotonic() - t0
         banner("restarting the VNOC (kill -9): every ED reconnects by itself")
         bed.vnoc.kill()
         for s in bed.sites:

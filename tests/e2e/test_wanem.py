@@ -83,6 +83,7 @@ def test_ping_gateway_and_across(wanbed):
     assert st[("site1", "site2")]["fwd_pkts"] >= 3
     assert st[("site2", "site1")]["fwd_pkts"] >= 3
     assert st[("site3", "site1")]["fwd_pkts"] >= 3
+    assert st[("site1", "site2")]["fwd_icmp"] == st[("site1", "site2")]["fwd_pkts"]
 
 
 def wanem_pairs(bed):
@@ -96,7 +97,39 @@ def test_udp_intact_and_zero_loss_delivers_all(wanbed):
     got = udp_exchange(wanbed, s1, s2, sent)
     assert [g[1] for g in got] == sent  # every datagram, intact, in order (no jitter)
     assert all(g[0] == s1.wan_addr for g in got)
-    assert wanem_pairs(wanbed)[("site1", "site2")]["lost"] == 0
+    p = wanem_pairs(wanbed)[("site1", "site2")]
+    assert p["lost"] == 0 and p["fwd_udp"] == 200 and p["fwd_esp"] == 0
+
+
+def test_capture_on_the_wan_link(wanbed):
+    """What wanem puts on the destination link, seen by tcpdump: the same
+    datagrams, TTL decremented once, checksums valid, source MAC = wanem."""
+    from scapy.all import IP, UDP, Ether
+    s1, s2, _ = wanbed.sites
+    cap = wanbed.capture_wan(s2, "udp port 9100")
+    sent = payloads(20, 300)
+    got = udp_exchange(wanbed, s1, s2, sent, port=9100)
+    pkts = cap.stop()
+    assert [g[1] for g in got] == sent
+    out = [p for p in pkts if p.haslayer(UDP) and p[IP].dst == s2.wan_addr]
+    assert [bytes(p[UDP].payload) for p in out] == sent
+    for p in out:
+        assert p[IP].src == s1.wan_addr and p[IP].ttl == 63
+        # Recompute both checksums from scratch: what wanem sent must match.
+        fresh = IP(bytes(p[IP]))
+        del fresh.chksum
+        del fresh[UDP].chksum
+        fresh = IP(bytes(fresh))
+        assert fresh.chksum == p[IP].chksum and fresh[UDP].chksum == p[UDP].chksum
+    assert out[0][Ether].src.lower() == wanem_mac(wanbed, s2)
+
+
+def wanem_mac(bed, site):
+    for line in bed.wanem_cmd("show"):
+        f = line.split()
+        if f[0] == "link" and f[1] == site.name:
+            return f[4].lower()
+    raise AssertionError(f"no link {site.name}")
 
 
 def test_full_loss_drops_everything(wanbed):

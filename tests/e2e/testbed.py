@@ -507,6 +507,41 @@ if s in r:
         self.proc.wait()
 
 
+# ---------------------------------------------------------------- captures
+
+class Capture:
+    """tcpdump on one interface of a namespace, written to a pcap in the run's
+    directory (kept with the logs of a failed test); `stop()` returns the packets
+    as scapy objects. E.g. `bed.capture_wan(site)` to check that only ESP
+    crosses the WAN."""
+
+    _n = 0
+
+    def __init__(self, bed, ns, iface, bpf=""):
+        Capture._n += 1
+        self.path = os.path.join(bed.workdir, f"cap-{ns.name}-{iface}-{Capture._n}.pcap")
+        self.proc = ns.popen(["tcpdump", "-i", iface, "-n", "-U", "-s", "0", "-w", self.path]
+                             + (bpf.split() if bpf else []),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        bed._children.append(self.proc)
+        line = self.proc.stderr.readline()  # "listening on IFACE, ..." once ready
+        if "listening" not in line:
+            raise RuntimeError(f"tcpdump on {ns.name}/{iface}: {line.strip()}")
+
+    def stop(self):
+        """Stop the capture; returns the list of packets (scapy)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        from scapy.all import rdpcap  # imported late: scapy is slow to load
+        return list(rdpcap(self.path))
+
+
 # ---------------------------------------------------------------- multicast helpers
 
 MCAST_RECV = r"""
@@ -908,6 +943,10 @@ class Testbed:
                    20, what="vprn-wanem control socket")
         return self.wanem
 
+    def capture_wan(self, site, bpf=""):
+        """Capture what crosses the WAN on site's link (the wan namespace side)."""
+        return Capture(self, self.wan_ns, site.wan_peer, bpf)
+
     def wanem_cmd(self, line):
         return wanem_cmd(self.wanem_ctl, line)
 
@@ -1089,7 +1128,7 @@ class Testbed:
         """Copy every log and config (not keys) to dest."""
         os.makedirs(dest, exist_ok=True)
         for fn in os.listdir(self.workdir):
-            if fn.endswith((".log", ".conf")):
+            if fn.endswith((".log", ".conf", ".pcap")):
                 shutil.copy2(os.path.join(self.workdir, fn), dest)
         snapshots = []
         if self.wanem is not None and self.wanem.alive():

@@ -221,7 +221,16 @@ static void test_route(void **state)
 	wanem_route(w, 1, f, len, 6000000);
 	assert_int_equal(w->links[1].n_pend, 0);
 	assert_int_equal(wanem_pair(w, 0, 1)->fwd_pkts, 10);
-	assert_int_equal(w->links[1].st.tx_pkts, 10 + w->links[1].st.arp_tx);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_udp, 10);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_esp, 0);
+	/* The same frame as ESP (protocol 50) is counted as ESP. */
+	len = udp_frame(w, f, 64, 0);
+	f[14 + 9] = 50;
+	wanem_route(w, 0, f, len, 7000000);
+	wanem_tx_due(w, 7000000 + 5000000);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_esp, 1);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_pkts, 11);
+	assert_int_equal(w->links[1].st.tx_pkts, 11 + w->links[1].st.arp_tx);
 	/* TTL 1, unknown destination, foreign MAC, same link: dropped with reasons. */
 	len = udp_frame(w, f, 1, 0);
 	wanem_route(w, 0, f, len, 0);

@@ -88,6 +88,8 @@ struct wanem_pair {
 	double loss;	      /* probability 0..1 */
 	uint64_t last_due_ns; /* keeps FIFO order when jitter is 0 */
 	uint64_t fwd_pkts, fwd_bytes, lost, queued;
+	/* forwarded packets by IP protocol: lets tests check that only ESP crosses */
+	uint64_t fwd_esp, fwd_udp, fwd_icmp, fwd_other;
 };
 
 struct wanem {

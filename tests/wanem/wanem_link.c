@@ -29,6 +29,7 @@
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
+#define IPPROTO_ESP_ 50
 #define ICMP_ECHO_REPLY 0 /* RFC 792 */
 #define ICMP_ECHO_REQUEST 8
 #define ARP_WAIT_NS 3000000000ull /* give up on a silent next hop after 3 s */
@@ -211,6 +212,19 @@ static void tx_frame(struct wanem *w, struct wanem_pkt *p, const uint8_t *dmac)
 	if (link_send(l, p->data, p->len) == 0) {
 		pr->fwd_pkts++;
 		pr->fwd_bytes += p->len;
+		switch (p->data[ETH_HLEN_ + 9]) { /* route_frame checked the IPv4 header */
+		case IPPROTO_ESP_:
+			pr->fwd_esp++;
+			break;
+		case IPPROTO_UDP_:
+			pr->fwd_udp++;
+			break;
+		case IPPROTO_ICMP_:
+			pr->fwd_icmp++;
+			break;
+		default:
+			pr->fwd_other++;
+		}
 	}
 	wanem_pkt_free(p);
 }

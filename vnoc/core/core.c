@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -60,7 +61,12 @@ static void conf_of(const struct vnoc_policy *p, struct vnoc_keys_conf *k,
 	*k = (struct vnoc_keys_conf){ .ack_timeout_ms = (uint64_t)p->conf.ack_timeout_ms,
 		.ack_retries = (uint32_t)p->conf.ack_retries,
 		.retire_grace_ms = (uint64_t)p->conf.retire_grace_ms };
-	*t = (struct vnoc_trees_conf){ .hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* see vnoc_trees_conf.version_base */
+	*t = (struct vnoc_trees_conf){ .version_base = (uint64_t)ts.tv_sec * 1000 +
+						       (uint64_t)ts.tv_nsec / 1000000,
+		.hysteresis_pct = (uint32_t)p->conf.hysteresis_pct,
 		.keep_forwarding_ms = (uint64_t)p->conf.keep_forwarding_ms,
 		.tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
 	*m = (struct vnoc_metrics_conf){ .alpha_pct = (uint32_t)p->conf.metrics_alpha_pct,
@@ -254,8 +260,23 @@ void vnoc_core_probe_key(const struct vnoc_core *c, uint32_t a, uint32_t b, uint
 	OPENSSL_cleanse(in, sizeof(in));
 }
 
+struct dirty_ctx {
+	struct vnoc_core *c;
+	uint32_t site;
+};
+
+static void dirty_site_cb(void *ctx, const struct vnoc_member *m)
+{
+	struct dirty_ctx *d = ctx;
+
+	if (m->site == d->site)
+		(void)vnoc_members_mark_dirty(d->c->members, m->vpn, m->group, core_now(d->c));
+}
+
 void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 {
+	struct dirty_ctx d = { c, site };
+
 	uint64_t now = core_now(c);
 
 	if (site >= c->n_sites)
@@ -265,6 +286,8 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 	/* a reconnecting ED resynchronises completely: its SAs and tree parts again */
 	vnoc_keys_site_reset(c->keys, site, now);
 	vnoc_trees_site_reset(c->trees, site, now);
+	/* its groups are looked at again: SAs that failed with it are retried */
+	vnoc_members_for_each(c->members, dirty_site_cb, &d);
 }
 
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)

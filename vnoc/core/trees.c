@@ -30,6 +30,7 @@ struct view {
 	size_t n_nb;
 	uint64_t seq; /* TreeUpdate awaiting its Ack (0: none) */
 	bool in_tree;
+	bool stale; /* its outbound SPI changed: resend even if the neighbours did not */
 };
 
 /* An SA channel of the tree: pairwise edge direction, or a group sender (to = NO_SITE). */
@@ -510,10 +511,30 @@ static struct tchan *tchan_add(struct tree *tr, uint32_t from, uint32_t to)
 	return &tr->chans[tr->n_chans++];
 }
 
+static void close_chan(struct vnoc_trees *t, struct tree *tr, size_t i, uint64_t now_ms);
+
+/*
+ * A channel whose sender never switched is closed and opened again at the
+ * next staging; the sender's view is forgotten so that it hears its new SPI.
+ */
+static struct tchan *drop_failed(
+	struct vnoc_trees *t, struct tree *tr, struct tchan *c, uint64_t now_ms)
+{
+	struct view *v;
+
+	if (c == NULL || !c->failed)
+		return c;
+	v = view_get(tr, c->from, false);
+	if (v != NULL)
+		v->stale = true;
+	close_chan(t, tr, (size_t)(c - tr->chans), now_ms);
+	return NULL;
+}
+
 static int open_pairwise(
 	struct vnoc_trees *t, struct tree *tr, uint32_t from, uint32_t to, uint64_t now_ms)
 {
-	struct tchan *c = tchan_find(tr, from, to);
+	struct tchan *c = drop_failed(t, tr, tchan_find(tr, from, to), now_ms);
 	int64_t id;
 
 	if (c != NULL) {
@@ -554,7 +575,7 @@ static int open_group(struct vnoc_trees *t, struct tree *tr, uint32_t sender, co
 	for (size_t i = 0; i < v->n_nodes; i++)
 		if ((v->roles[i] & ROLE_RECV) && v->nodes[i] != sender)
 			rx[n++] = v->nodes[i];
-	c = tchan_find(tr, sender, NO_SITE);
+	c = drop_failed(t, tr, tchan_find(tr, sender, NO_SITE), now_ms);
 	if (c != NULL) {
 		/* newcomers get the key; leavers lose theirs and trigger a rekey */
 		for (size_t i = 0; i < n; i++)
@@ -595,6 +616,40 @@ static void close_chan(struct vnoc_trees *t, struct tree *tr, size_t i, uint64_t
 }
 
 /* Open what version @v needs; mark the rest closing (closed once settled). */
+/*
+ * Does traffic ever flow from @a to its neighbour @b? Only if a sender sits on
+ * @a's side of the edge: walk the tree from @a without crossing to @b. A
+ * direction nobody sends on gets no SA (fewer keys handed out, fewer installs).
+ */
+static bool flows(const struct ver *v, uint32_t a, uint32_t b)
+{
+	uint32_t stack[VPRN_MSG_MAX_NEIGHBOURS * 4], prev[VPRN_MSG_MAX_NEIGHBOURS * 4];
+	size_t top = 0, steps = 0;
+
+	stack[top] = a;
+	prev[top++] = b;
+	while (top > 0 && steps++ < v->n_nodes + 1) {
+		uint32_t x = stack[--top], from = prev[top];
+		int idx = ver_node(v, x);
+
+		if (idx >= 0 && (v->roles[idx] & ROLE_SEND))
+			return true;
+		for (size_t i = 0; i < v->n_edges; i++) {
+			uint32_t y = v->edges[i][0] == x   ? v->edges[i][1]
+				     : v->edges[i][1] == x ? v->edges[i][0]
+							   : UINT32_MAX;
+
+			if (y == UINT32_MAX || y == from)
+				continue;
+			if (top == sizeof(stack) / sizeof(stack[0]))
+				return true; /* too deep to tell: be safe, carry traffic */
+			stack[top] = y;
+			prev[top++] = x;
+		}
+	}
+	return false;
+}
+
 static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *v, uint64_t now_ms)
 {
 	int rc = 0;
@@ -603,9 +658,12 @@ static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *
 		tr->chans[i].closing = true;
 	if (tr->sa.mode == VNOC_SA_PAIRWISE) {
 		for (size_t i = 0; i < v->n_edges && rc == 0; i++) {
-			rc = open_pairwise(t, tr, v->edges[i][0], v->edges[i][1], now_ms);
-			if (rc == 0)
-				rc = open_pairwise(t, tr, v->edges[i][1], v->edges[i][0], now_ms);
+			uint32_t a = v->edges[i][0], b = v->edges[i][1];
+
+			if (flows(v, a, b))
+				rc = open_pairwise(t, tr, a, b, now_ms);
+			if (rc == 0 && flows(v, b, a))
+				rc = open_pairwise(t, tr, b, a, now_ms);
 		}
 		return rc;
 	}
@@ -666,9 +724,10 @@ static void commit(struct vnoc_trees *t, struct tree *tr, uint64_t now_ms)
 
 		if (v == NULL)
 			continue;
-		if (v->in_tree && v->role == tr->cur.roles[i] && v->n_nb == n &&
+		if (v->in_tree && !v->stale && v->role == tr->cur.roles[i] && v->n_nb == n &&
 			memcmp(v->nb, nb, n * sizeof(*nb)) == 0)
 			continue; /* its part did not change: it hears nothing */
+		v->stale = false;
 		copy = malloc((n ? n : 1) * sizeof(*nb));
 		if (copy == NULL)
 			continue;
@@ -739,6 +798,14 @@ static void teardown(struct vnoc_trees *t, size_t idx, uint64_t now_ms)
 	t->trees[idx] = t->trees[--t->n_trees];
 }
 
+static bool any_failed(const struct tree *tr)
+{
+	for (size_t i = 0; i < tr->n_chans; i++)
+		if (tr->chans[i].failed)
+			return true;
+	return false;
+}
+
 static int run_update(struct vnoc_trees *t, struct tree *tr, bool reoptimise, uint64_t now_ms)
 {
 	int rc;
@@ -755,7 +822,7 @@ static int run_update(struct vnoc_trees *t, struct tree *tr, bool reoptimise, ui
 		return rc;
 	}
 	ver_normalise(&tr->stg);
-	if (tr->version > 0 && ver_equal(&tr->stg, &tr->cur))
+	if (tr->cur.n_nodes > 0 && ver_equal(&tr->stg, &tr->cur) && !any_failed(tr))
 		return 0;
 	tr->staging = true;
 	rc = stage_chans(t, tr, &tr->stg, now_ms);
@@ -820,6 +887,7 @@ static struct tree *tree_new(struct vnoc_trees *t, const struct vnoc_tree_spec *
 	tr->vpn = spec->vpn;
 	tr->group = spec->group;
 	tr->source = spec->source;
+	tr->version = t->conf.version_base;
 	if (ver_alloc(&tr->cur, t->dir.n_sites + 1) != 0 ||
 		ver_alloc(&tr->stg, t->dir.n_sites + 1) != 0) {
 		tree_free(tr);

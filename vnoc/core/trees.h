@@ -36,6 +36,12 @@ struct vnoc_trees_conf {
 	uint32_t hysteresis_pct;
 	uint64_t keep_forwarding_ms;
 	uint32_t tree_grace_ms;
+	/*
+	 * First version number of new trees. The core uses the wall-clock ms at
+	 * start, so that versions keep growing across VNOC restarts and an ED
+	 * never sees an older-looking version from a newer VNOC.
+	 */
+	uint64_t version_base;
 };
 
 /** Site directory: the core's sites (global ids 0..n_sites-1). */

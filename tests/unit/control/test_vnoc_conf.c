@@ -116,7 +116,7 @@ static const struct conf_row rows[] = {
 	{ 13, "    groups = 5;", 13, "'groups' must be a list" },
 	{ 1, "log_level = 3;", 1, "log_level" },
 	{ 17, "listen_port = 1;", 17, "unknown setting 'listen_port'" },
-	{ 17, "trees = 5;", 17, "trees: expected a group" },
+	{ 17, "trees = 5;", 17, "group" },
 	{ 13, "    groups = ( ); classes = { };", 13, "'classes' must be a list" },
 	{ 16, "));", 16, "syntax error" },
 };
@@ -143,7 +143,8 @@ static void test_module_sections(void **state)
 	static const struct conf_row row = { 17,
 		"trees = { debounce_ms = 100; }; keys = { }; metrics = { }; limits = { };", 0, "" };
 	static const struct conf_row row2 = { 13,
-		"    groups = ( { name = \"g\"; ranges = ( \"239.1.0.0/16\" ); } ); classes = ( { name = \"c\"; sites = ( \"hq\" ); } );", 0, "" };
+		"    groups = ( { name = \"g\"; ranges = ( \"239.1.0.0/16\" ); } ); "
+		"classes = ( { name = \"c\"; sites = ( \"hq\" ); } );", 0, "" };
 	struct vprn_conf_err err = { 0 };
 	struct vnoc_conf c;
 

@@ -303,6 +303,40 @@ static void test_group_mode_keys_only_to_receivers(void **state)
 	assert_int_equal(u->m.u.tree_update.sa_mode, VPRN_SA_GROUP);
 }
 
+static void test_failed_sender_retried(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx[] = { 1 }, tx[] = { 0 };
+	struct vnoc_tree_spec spec = { .vpn = 0,
+		.group = G,
+		.kind = VNOC_TREE_STAR,
+		.sa = pw,
+		.receivers = rx,
+		.n_receivers = 1,
+		.senders = tx,
+		.n_senders = 1 };
+	const struct rec_msg *u;
+	size_t mark;
+
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, 0), 1);
+	/* br1 acknowledges its inbound SA, hq never acknowledges its outbound one */
+	vnoc_keys_ack(c->k, 1, rec_find(&c->rec, 0, 1, VPRN_MSG_SA_INSTALL)->m.seq, true, 0);
+	for (c->now = 1000; c->now <= 3000; c->now += 1000)
+		vnoc_keys_poll(c->k, c->now);
+	u = last_tree_update(c, 0, 0);
+	assert_non_null(u); /* the tree went on without that SA */
+	assert_int_equal(u->nb[0].out_spi, 0);
+	ack_everything(c, 0);
+	/* the next computation opens the channel again; hq hears its new SPI */
+	mark = c->rec.n;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	u = last_tree_update(c, mark, 0);
+	assert_non_null(u);
+	assert_int_not_equal(u->nb[0].out_spi, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +346,7 @@ int main(void)
 			test_hysteresis_and_keep_forwarding, setup, teardown_),
 		cmocka_unit_test_setup_teardown(
 			test_group_mode_keys_only_to_receivers, setup, teardown_),
+		cmocka_unit_test_setup_teardown(test_failed_sender_retried, setup, teardown_),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
