@@ -160,6 +160,8 @@ static void on_tick(struct ed *ed)
 	if (ed->apply != NULL)
 		ed_apply_tick(ed->apply, vprn_now_ms());
 	(void)dp_service(ed->dp); /* WAN ARP, tree grace expiry */
+	if (ed_sync_drain_over(vprn_now_ms()))
+		ed->stop = true;
 	vprn_ctlsock_poll(ed->ctl);
 }
 
@@ -181,7 +183,8 @@ int ed_loop_run(struct ed *ed)
 			case TAG_SIGNAL:
 				while (read(ed->sigfd, &si, sizeof(si)) == sizeof(si)) {
 					LOG_INFO("ed", "signal %u: shutting down", si.ssi_signo);
-					ed->stop = true;
+					if (si.ssi_signo != SIGTERM || !ed_sync_planned_stop(ed))
+						ed->stop = true;
 				}
 				break;
 			case TAG_TICK:

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/conf.h"
 #include "common/ctlsock.h"
 #include "common/log.h"
@@ -222,4 +223,36 @@ int ed_sync_register(struct ed *ed, struct vprn_ctlsock *ctl)
 {
 	(void)ed;
 	return vprn_ctlsock_register(ctl, sync_cmds, sizeof(sync_cmds) / sizeof(sync_cmds[0]));
+}
+
+/* Planned departure: when the drain (forwarding after the Bye) ends, 0 = not draining. */
+static uint64_t drain_end_ms;
+
+bool ed_sync_planned_stop(struct ed *ed)
+{
+	unsigned int n = 0;
+	uint32_t g[1];
+	bool snd[1];
+
+	if (drain_end_ms != 0 || ed->client == NULL || ed->apply == NULL ||
+		ed_client_state(ed->client) != ED_CL_UP)
+		return false;
+	n = ed_apply_groups(ed->apply, g, snd, 1);
+	if (n == 0)
+		return false;
+	/*
+	 * The Bye makes the VNOC drop this site's memberships and re-solve without
+	 * it; meanwhile this ED keeps forwarding on its installed trees, and the
+	 * other EDs accept the old neighbours during their tree grace period.
+	 */
+	ed_client_stop(ed->client, "planned stop");
+	drain_end_ms = vprn_now_ms() + ED_DRAIN_MS;
+	LOG_INFO("sync", "planned stop: forwarding %u ms more while the VNOC moves the trees",
+		ED_DRAIN_MS);
+	return true;
+}
+
+bool ed_sync_drain_over(uint64_t now_ms)
+{
+	return drain_end_ms != 0 && now_ms >= drain_end_ms;
 }

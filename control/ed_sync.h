@@ -15,7 +15,13 @@
  * Join/Leave on membership changes are sent by ed_loop.c.
  */
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "common/msg.h"
+
+/** How long a stopping ED keeps forwarding after its Bye. */
+#define ED_DRAIN_MS 4000
 
 struct ed;
 struct vprn_ctlsock;
@@ -27,5 +33,14 @@ void ed_sync_on_refresh(void *ctx);
 
 /** Register `groups` and `sas` on the ED's control socket. @return 0 or -errno. */
 int ed_sync_register(struct ed *ed, struct vprn_ctlsock *ctl);
+
+/**
+ * SIGTERM: if the ED carries trees and the session is up, send Bye and start
+ * draining (keep forwarding for ED_DRAIN_MS). @return true if draining started
+ * (the caller keeps running until ed_sync_drain_over()), false to stop now.
+ */
+bool ed_sync_planned_stop(struct ed *ed);
+/** The drain after a planned stop has ended. */
+bool ed_sync_drain_over(uint64_t now_ms);
 
 #endif /* VPRN_CONTROL_ED_SYNC_H */

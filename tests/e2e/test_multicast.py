@@ -450,3 +450,50 @@ def test_kill9_transit_ed(make_testbed):
         # a gap while the VNOC's hold time runs out, then everything to the end
         assert_complete(s, seqs, n - 500, n)
         assert len(seqs) == len(set(seqs)), f"{s}: duplicates"
+
+
+@pytest.mark.daemons
+def test_planned_stop_of_transit_ed(make_testbed):
+    """Scenario 5 (second half): SIGTERM of the transit ED mid-stream: it says Bye,
+    keeps forwarding while the VNOC moves the tree, then exits: zero loss elsewhere."""
+    bed = start_bed(make_testbed, "pairwise")
+    names = ("br1", "br2", "br3")
+    rx = {s: bed.site(s).hosts[0].mcast_receiver(GROUP, PORT, timeout=300) for s in names}
+    warm_up(bed, rx.values())
+    hq_g = [g for g in tb.vprnctl(bed.site("hq").ctl, "ed", "groups") if g["group"] == GROUP]
+    assert len(hq_g) == 1 and len(hq_g[0]["neighbours"]) == 1, hq_g
+    transit = next(s for s in bed.sites if s.wan_addr == hq_g[0]["neighbours"][0])
+    n = 2000
+    st = Stream(bed, bed.site("hq").hosts[0], n, 0.01)
+    st.wait_sent(300)
+    transit.ed.stop(timeout=20)
+    assert transit.ed.returncode() == 0
+    others = [s for s in names if s != transit.name]
+    hq_g = [g for g in tb.vprnctl(bed.site("hq").ctl, "ed", "groups") if g["group"] == GROUP]
+    assert transit.wan_addr not in hq_g[0]["neighbours"], hq_g  # the tree moved
+    st.wait_done()
+    tb.wait_until(lambda: all(max(seqs_of(rx[s]), default=-1) >= n - 1 for s in others), 60,
+                  what="tail of the stream")
+    time.sleep(1.0)
+    for s in others:
+        assert_complete(s, seqs_of(rx[s]), 0, n)
+
+
+@pytest.mark.daemons
+def test_unauthorised_sender_sends_nothing(make_testbed):
+    """Scenario 8 (second half): a host at br4 (not a permitted sender) sends to the
+    group: nothing leaves br4's WAN port, and br1's receiver gets none of it."""
+    bed = start_bed(make_testbed, "pairwise")
+    rx = bed.site("br1").hosts[0].mcast_receiver(GROUP, PORT, timeout=300)
+    wan4 = Sniffer(bed, bed.wan_ns, bed.site("br4").wan_peer, MARK)
+    payloads = [datagram(i) for i in range(300)]
+    bed.site("br4").hosts[0].mcast_send(GROUP, PORT, payloads, interval=0.01)
+    # the VNOC refused br4's sender join (accounting/refusal), and br4 has no tree
+    st = ed_sas(bed, bed.site("br4"))
+    assert st["trees"] == [] and st["sas"] == [], st
+    time.sleep(1.0)
+    c = wan4.result()
+    assert c["esp"] == 0 and c["udp"] == 0 and c["marker"] == 0, c
+    assert rx.stop() == []
+    drops = tb.vprnctl(bed.site("br4").ctl, "ed", "stats")
+    assert drops is not None
