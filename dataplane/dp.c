@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 #include <rte_rcu_qsbr.h>
 
 #include "common/log.h"
@@ -121,6 +122,10 @@ static int create_rings(struct dp *dp, unsigned int id)
 	dp->punt_ring = rte_ring_create(name, DP_PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (dp->punt_ring == NULL)
 		return -rte_errno;
+	snprintf(name, sizeof(name), "dp%u_injesp", id);
+	dp->inject_esp_ring = rte_ring_create(name, DP_INJECT_RING, rte_socket_id(), RING_F_SC_DEQ);
+	if (dp->inject_esp_ring == NULL)
+		return -rte_errno;
 	snprintf(name, sizeof(name), "dp%u_arp", id);
 	dp->arp_ring = rte_ring_create(name, DP_ARP_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (dp->arp_ring == NULL)
@@ -160,6 +165,21 @@ static void drain_ring(struct rte_ring *r)
 		return;
 	while (rte_ring_dequeue(r, &m) == 0)
 		rte_pktmbuf_free(m);
+}
+
+/*
+ * Let dpdk-dumpcap (a secondary process) capture on our ports. Once per
+ * process; failure only costs the capture feature.
+ */
+static void enable_capture(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	if (rte_pdump_init() != 0)
+		LOG_WARN("dp", "pdump init failed: dpdk-dumpcap will not attach");
 }
 
 struct dp *dp_create(const struct dp_conf *conf)
@@ -212,6 +232,7 @@ struct dp *dp_create(const struct dp_conf *conf)
 		return NULL;
 	}
 	dp_telemetry_attach(dp);
+	enable_capture();
 	return dp;
 }
 
@@ -264,6 +285,8 @@ void dp_destroy(struct dp *dp)
 	rte_ring_free(dp->punt_ring);
 	drain_ring(dp->arp_ring);
 	rte_ring_free(dp->arp_ring);
+	drain_ring(dp->inject_esp_ring);
+	rte_ring_free(dp->inject_esp_ring);
 	for (unsigned int p = 0; p < DP_N_PORTS; p++) {
 		drain_ring(dp->inject_ring[p]);
 		rte_ring_free(dp->inject_ring[p]);

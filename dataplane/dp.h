@@ -112,6 +112,17 @@ int dp_inject(struct dp *dp, enum dp_port_sel port, struct rte_mbuf *m);
 /** Copy `len` bytes into a new mbuf and dp_inject() it. @return 0 or -errno. */
 int dp_inject_frame(struct dp *dp, enum dp_port_sel port, const void *frame, size_t len);
 
+/**
+ * Send an inner IPv4 packet (a probe, control traffic to a peer ED) inside
+ * the pairwise SA of neighbour `nbr_addr`, through worker 0. `m` holds the
+ * IPv4 packet from its header (no L2), with the pool's headroom.
+ * On success the data plane owns `m`. @return 0, -EINVAL, -ENOBUFS.
+ */
+int dp_inject_esp(struct dp *dp, uint32_t nbr_addr, struct rte_mbuf *m);
+
+/** Copy an IPv4 packet into a new mbuf and dp_inject_esp() it. @return 0 or -errno. */
+int dp_inject_esp_packet(struct dp *dp, uint32_t nbr_addr, const void *ip, size_t len);
+
 /** The data plane's packet pool (for building frames to inject; tests). */
 struct rte_mempool *dp_pool(struct dp *dp);
 

@@ -101,6 +101,7 @@ struct dp {
 	struct rte_ring *punt_ring;		  /* workers (MP) -> control (SC) */
 	struct rte_ring *inject_ring[DP_N_PORTS]; /* control (MP) -> worker 0 (SC) */
 	struct rte_ring *arp_ring;		  /* workers (MP) -> dp_service (SC) */
+	struct rte_ring *inject_esp_ring;	  /* control (MP) -> worker 0 (SC): probes */
 	struct rte_mempool *hdr_pool;		  /* group mode: outer header mbufs */
 	/*
 	 * Published tables. Control stores with release (the version is fully

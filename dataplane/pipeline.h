@@ -83,6 +83,9 @@ int dp_arp_lookup(struct dp *dp, uint32_t ip, uint8_t mac[6]);
 int dp_tables_init(struct dp *dp);
 void dp_tables_fini(struct dp *dp);
 
+/* punt.c: worker 0 encrypts control's probes for their neighbour (consumes them). */
+void dp_inject_esp_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n);
+
 /* RCU (QSBR): a worker is online while it may hold table pointers. */
 static inline void dp_worker_online(struct dp_worker *w)
 {

@@ -13,7 +13,9 @@
 #include <rte_ring.h>
 
 #include "dataplane/dp_priv.h"
+#include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/tables.h"
 
 /*
  * The punt kind and port travel in mbuf->hash.usr, which the RX path may have
@@ -82,6 +84,68 @@ int dp_inject_frame(struct dp *dp, enum dp_port_sel port, const void *frame, siz
 	if (rc < 0)
 		rte_pktmbuf_free(m);
 	return rc;
+}
+
+int dp_inject_esp(struct dp *dp, uint32_t nbr_addr, struct rte_mbuf *m)
+{
+	if (dp == NULL || m == NULL || nbr_addr == 0 || rte_pktmbuf_pkt_len(m) < 20)
+		return -EINVAL;
+	m->hash.usr = nbr_addr; /* the neighbour travels with the packet */
+	if (rte_ring_mp_enqueue(dp->inject_esp_ring, m) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+int dp_inject_esp_packet(struct dp *dp, uint32_t nbr_addr, const void *ip, size_t len)
+{
+	struct rte_mbuf *m;
+	char *p;
+	int rc;
+
+	if (dp == NULL || ip == NULL || len < 20 || len > UINT16_MAX)
+		return -EINVAL;
+	m = rte_pktmbuf_alloc(dp->pool);
+	if (m == NULL)
+		return -ENOBUFS;
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	memcpy(p, ip, len);
+	rc = dp_inject_esp(dp, nbr_addr, m);
+	if (rc < 0)
+		rte_pktmbuf_free(m);
+	return rc;
+}
+
+/* Worker 0: control's packets to a neighbour, encrypted in place with its pairwise SA. */
+void dp_inject_esp_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	/* Acquire: pairs with the release store in dp_cfg_publish(). */
+	const struct dp_tables *t = __atomic_load_n(&w->dp->tables, __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_nbr_rt *nb = dp_nbr_lookup(t, pkts[i]->hash.usr);
+		struct rte_mbuf *m = pkts[i];
+		uint8_t reason;
+		char *l2;
+
+		if (nb == NULL || m->nb_segs != 1) {
+			dp_drop(w, m, DP_DROP_INJECT_BAD);
+		} else if (!nb->resolved) {
+			dp_drop(w, m, DP_DROP_NEIGH_UNRESOLVED);
+		} else if (nb->sa_out == NULL) {
+			dp_drop(w, m, DP_DROP_NO_SA);
+		} else if (esp_outb_inplace(w->esp, nb->sa_out, &m, 1, &reason) != 1) {
+			dp_drop(w, m, dp_esp_reason(reason));
+		} else if ((l2 = rte_pktmbuf_prepend(m, ETH_HDR_LEN)) == NULL) {
+			dp_drop(w, m, DP_DROP_NO_MBUF);
+		} else {
+			memcpy(l2, nb->l2, ETH_HDR_LEN);
+			dp_tx(w, DP_PORT_WAN, m);
+		}
+	}
 }
 
 void dp_inject_input(struct dp_worker *w, unsigned int port, struct rte_mbuf **pkts, unsigned int n)

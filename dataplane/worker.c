@@ -51,6 +51,14 @@ static unsigned int poll_inject(struct dp_worker *w)
 		dp_inject_input(w, p, pkts, n);
 		total += n;
 	}
+	unsigned int ne = rte_ring_sc_dequeue_burst(
+		w->dp->inject_esp_ring, (void **)pkts, DP_MAX_BURST, NULL);
+
+	if (ne != 0) {
+		DP_CTR_ADD(w->ctr.inject, ne);
+		dp_inject_esp_input(w, pkts, ne);
+		total += ne;
+	}
 	return total;
 }
 

@@ -44,12 +44,18 @@ def setup(builddir, *args, env=None):
     return r.returncode == 0
 
 
+# UBSan only prints by default: make every finding fail its test.
+SAN_ENV = {"UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+           "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1"}
+
+
 def meson_unit(stage, builddir):
     logfile = os.path.join(SRC, builddir, "meson-logs", "testlog.json")
     if os.path.exists(logfile):
         os.unlink(logfile)
+    env = dict(os.environ, **SAN_ENV) if stage == "asan" else None
     r = sh(["meson", "test", "-C", builddir, "--suite", "unit", "--print-errorlogs",
-            "--num-processes", "2", "-t", "4"])
+            "--num-processes", "2", "-t", "4"], env=env)
     if not os.path.exists(logfile):
         if r.returncode != 0:
             results.append((stage, "meson-test", "failed"))
@@ -79,7 +85,9 @@ def fuzz_stage():
                "-print_final_stats=1", f"-artifact_prefix={work}/", work]
         if os.path.isdir(seeds):
             cmd.append(seeds)
-        r = sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        fenv = dict(os.environ, LSAN_OPTIONS="suppressions=" +
+                    os.path.join(SRC, "tests", "fuzz", "lsan.supp"))
+        r = sh(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=fenv)
         ok = r.returncode == 0
         if not ok:
             sys.stdout.write(r.stderr[-6000:])

@@ -59,8 +59,11 @@ struct tx_ctl {
 	_Atomic bool done;    /**< TX lcore: every port reached max_pkts */
 };
 
+struct espgen;
+
 struct txgen {
 	const struct bench_opts *o;
+	struct espgen *esp; /**< --esp: encrypt every frame, else NULL */
 	struct rte_mempool *pool;
 	struct tx_flow *flows; /**< n_flows entries */
 	unsigned int n_flows;

@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 
 #include "common/log.h"
+#include "espgen.h"
 #include "ports.h"
 #include "run.h"
 #include "stamp.h"
@@ -316,6 +317,15 @@ static int setup(struct bench_run *r)
 	if (rc != 0)
 		return rc;
 	rc = txgen_init(&r->tx, &r->o, r->tx_ids, tx_pool);
+	if (rc == 0 && r->o.esp_spec[0] != '\0') {
+		char d[128];
+
+		r->tx.esp = espgen_create(r->o.esp_spec, (int)rte_socket_id());
+		if (r->tx.esp == NULL)
+			return -EINVAL;
+		espgen_describe(r->tx.esp, d, sizeof(d));
+		printf("  esp:           %s\n", d);
+	}
 	if (rc == 0)
 		rc = rxstat_init(
 			&r->rx, &r->o, r->rx_ids, r->tx.n_flows ? r->tx.n_flows : BENCH_MAX_FLOWS);
@@ -327,6 +337,7 @@ static void teardown(struct bench_run *r)
 	uint16_t all[2 * BENCH_MAX_PORTS];
 	unsigned int n_all = 0;
 
+	espgen_destroy(r->tx.esp);
 	txgen_fini(&r->tx);
 	rxstat_fini(&r->rx);
 	for (unsigned int i = 0; i < r->o.n_tx; i++)
@@ -351,9 +362,6 @@ int main(int argc, char **argv)
 	argv[0] = (char *)"vprn-bench";
 	if (bench_opts_parse(&r->o, argc, argv) != 0)
 		rte_exit(EXIT_FAILURE, "vprn-bench: bad options (--help)\n");
-	if (r->o.esp_spec[0] != '\0')
-		rte_exit(
-			EXIT_FAILURE, "vprn-bench: --esp: ESP generation is not implemented yet\n");
 	bench_opts_print(stdout, &r->o);
 	fflush(stdout);
 	signal(SIGINT, on_signal);

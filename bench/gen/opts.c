@@ -389,7 +389,8 @@ static const struct opt_desc opt_table[] = {
 		"latency trial at F x the zero-loss rate (default 0.5)" },
 	{ "inject", "KIND:SEQ", o_inject,
 		"test seam on flow 0: drop:S, dup:S or swap:S; repeatable" },
-	{ "esp", "SPEC", o_esp, "send ESP frames for given SAs (not implemented yet)" },
+	{ "esp", "SPEC", o_esp,
+		"send ESP: SPI:KEYHEX(40):TUN_SRC:TUN_DST, AES-GCM-128 (with --dst-mac)" },
 	{ "json", "FILE", o_json, "write the results as JSON to FILE" },
 	{ "quiet", NULL, o_quiet, "no live progress" },
 };
@@ -518,6 +519,8 @@ void bench_opts_print(FILE *f, const struct bench_opts *o)
 			: o->inject[i].kind == INJECT_DUP ? "dup"
 							  : "swap",
 			o->inject[i].seq);
+	if (o->esp_spec[0] != '\0')
+		fprintf(f, "  esp:           frames leave as ESP of one outbound SA (below)\n");
 	if (o->json_path[0] != '\0')
 		fprintf(f, "  json:          %s\n", o->json_path);
 }

@@ -73,7 +73,7 @@ struct bench_opts {
 	struct inject inject[BENCH_MAX_INJECT];
 	unsigned int n_inject;
 
-	char esp_spec[256]; /**< hook: ESP frames for given SAs (not yet) */
+	char esp_spec[256]; /**< --esp: frames leave as ESP of this SA (espgen.h) */
 	char json_path[256];
 	bool quiet;
 };

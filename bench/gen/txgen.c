@@ -20,6 +20,7 @@
 #include <rte_udp.h>
 
 #include "bench.h"
+#include "espgen.h"
 #include "stamp.h"
 
 /* Smooth weighted round robin: spreads each size over the whole pattern. */
@@ -251,6 +252,8 @@ static unsigned int port_poll(struct txgen *g, struct tx_port *tp, bool on, bool
 		return 0;
 	for (unsigned int i = 0; i < n; i++)
 		build_one(g, tp, pkts[i], now);
+	if (g->esp != NULL)
+		n = espgen_encrypt(g->esp, pkts, (uint16_t)n);
 	if (g->ctl.rate_pps > 0)
 		tp->tokens -= n;
 	tp->built += n;

@@ -52,11 +52,13 @@ static double move_delta(const struct vprn_solver *s, const struct tree *t,
 	return d + o->wa * (cnew - cold) / (K * (K - 1) / 2);
 }
 
-/* Best exchange that removes (v, parent(v)); delta >= 0 if none. */
-static struct move best_move(
-	struct vprn_solver *s, struct tree *t, const struct objective *o, uint32_t v)
+/* Best exchange that removes (v, parent(v)) and the runner-up; x == NIL if none. */
+static struct move best_move(struct vprn_solver *s, struct tree *t, const struct objective *o,
+	uint32_t v, struct move *second)
 {
 	struct move best = { NIL, NIL, -EPS };
+
+	*second = best;
 	uint32_t p = t->pa[v];
 	uint32_t lo = t->tin[v], hi = t->tin[v] + t->size[v];
 
@@ -77,9 +79,14 @@ static struct move best_move(
 				continue;
 			double d = move_delta(s, t, o, v, x, q);
 			if (d < best.delta) {
+				*second = best;
 				best.delta = d;
 				best.x = x;
 				best.q = q;
+			} else if (d < second->delta) {
+				second->delta = d;
+				second->x = x;
+				second->q = q;
 			}
 		}
 	}
@@ -130,18 +137,21 @@ uint32_t improve(
 			uint32_t v = (start + i) % s->m;
 			if (t->pa[v] == NIL || v == t->root)
 				continue;
-			struct move mv = best_move(s, t, o, v);
-			if (mv.x == NIL)
-				continue;
-			tree_copy(save, t, s->m);
-			apply_move(t, v, mv.x, mv.q);
-			tree_derive(s, t, s->wb);
-			double nj = tree_objective(s, t, o);
-			if (nj < j - EPS * (1 + j)) {
-				j = nj;
-				moves++;
-				improved = 1;
-			} else {
+			struct move mv[2];
+			mv[0] = best_move(s, t, o, v, &mv[1]);
+			/* the diameter is only checked after the fact: if the best
+			 * candidate fails, the runner-up often does not */
+			for (int c = 0; c < 2 && mv[c].x != NIL; c++) {
+				tree_copy(save, t, s->m);
+				apply_move(t, v, mv[c].x, mv[c].q);
+				tree_derive(s, t, s->wb);
+				double nj = tree_objective(s, t, o);
+				if (nj < j - EPS * (1 + j)) {
+					j = nj;
+					moves++;
+					improved = 1;
+					break;
+				}
 				tree_copy(t, save, s->m);
 				tree_derive(s, t, s->wb);
 			}

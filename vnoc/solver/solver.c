@@ -559,13 +559,15 @@ int vprn_solver_solve(
 	struct vprn_solver *s, const struct vprn_solver_params *p, struct vprn_solver_result *r)
 {
 	enum vprn_solver_algo algo;
-	struct tree *best = &s->t[1];
-	struct tree *fin = &s->t[0];
+	struct tree *best;
+	struct tree *fin;
 	uint32_t root;
 	int rc;
 
 	if (s == NULL || p == NULL || r == NULL)
 		return -EINVAL;
+	best = &s->t[1];
+	fin = &s->t[0];
 	rc = check_params(s, p, r);
 	if (rc < 0)
 		return rc;

@@ -45,6 +45,8 @@
 #define DP_MBUFS 4095
 
 static struct tport lan, wan;
+static struct rte_mempool *tpool_j; /* jumbo frames */
+static uint16_t conf_mtu;	    /* 0 = default ports */
 static struct rte_mempool *tpool;
 static struct esp_ctx *tctx;
 static struct dp *dp;
@@ -56,6 +58,8 @@ static struct esp_sa *dp_out[N_PEERS], *t_in[N_PEERS]; /* dp -> peer */
 static struct esp_sa *dp_in[N_PEERS], *t_out[N_PEERS]; /* peer -> dp */
 static struct esp_sa *dp_gout, *t_gin;		       /* group: this site as source */
 static struct esp_sa *dp_gin, *t_gout;		       /* group: from P0's side */
+
+static const uint8_t zero_mac[6];
 
 static void peer_mac(unsigned int i, uint8_t mac[6])
 {
@@ -176,6 +180,8 @@ static int setup(void **state)
 	c.idle_sleep_us = 50;
 	c.n_mbufs = DP_MBUFS;
 	c.tree_grace_ms = 30;
+	c.lan.mtu = conf_mtu;
+	c.wan.mtu = conf_mtu;
 	make_sas();
 	dp = dp_create(&c);
 	if (dp == NULL || dp_start(dp) != 0)
@@ -687,6 +693,122 @@ static void test_table_churn_under_traffic(void **state)
 	assert_true(__atomic_load_n(&churn_commits, __ATOMIC_ACQUIRE) >= n / 100);
 }
 
+static int setup_jumbo(void **state)
+{
+	conf_mtu = 9000;
+	return setup(state);
+}
+
+static int teardown_jumbo(void **state)
+{
+	conf_mtu = 0;
+	return teardown(state);
+}
+
+/* Jumbo frames end to end: 8000-byte inner packets, WAN MTU 9000, no fragmentation. */
+static void test_jumbo(void **state)
+{
+	const unsigned int peers[] = { 0, 1 };
+	static uint8_t f[8200], inner[8200], w[9100];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, HOST, GROUP, 17, 64, 7980);
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group(DP_SA_PAIRWISE, 1, true, 2, peers);
+	expect_inner(f, len, inner);
+	assert_int_equal(tport_put(&lan, 0, tpool_j, f, len), 0);
+	sent_lan++;
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		struct rte_mbuf *c = tlinear(tpool_j, m[i], 14);
+		struct esp_sa *sa;
+		uint8_t h[34], reason;
+		int p;
+
+		assert_int_equal(tread(m[i], 0, 34, h), 0);
+		assert_true(rte_pktmbuf_pkt_len(m[i]) <= 14 + 9000);
+		p = peer_of(rd32(h + 30));
+		assert_true(p == 0 || p == 1);
+		assert_non_null(c);
+		sa = t_in[p];
+		assert_int_equal(esp_inb(tctx, &c, &sa, 1, &reason), 1);
+		assert_int_equal(rte_pktmbuf_pkt_len(c), len - 14);
+		assert_memory_equal(rte_pktmbuf_mtod(c, void *), inner, len - 14);
+		seen[p]++;
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0] + seen[1], 2);
+	assert_int_equal(seen[0], 1);
+	/* And back: a jumbo packet from P0 is delivered to the LAN whole. */
+	{
+		struct rte_mbuf *in = rte_pktmbuf_alloc(tpool_j), *out = NULL;
+		uint8_t reason, pm[6];
+		uint8_t *l2;
+
+		memcpy(rte_pktmbuf_append(in, (uint16_t)(len - 14)), f + 14, len - 14);
+		assert_int_equal(esp_outb_inplace(tctx, t_out[0], &in, 1, &reason), 1);
+		l2 = (uint8_t *)rte_pktmbuf_prepend(in, 14);
+		peer_mac(0, pm);
+		memcpy(l2, wan_mac, 6);
+		memcpy(l2 + 6, pm, 6);
+		l2[12] = 0x08;
+		l2[13] = 0x00;
+		assert_int_equal(rte_ring_enqueue(wan.in[0], in), 0);
+		sent_wan++;
+		assert_int_equal(take_all(&lan, &out, 1, 1), 1);
+		assert_int_equal(rte_pktmbuf_pkt_len(out), len);
+		assert_memory_equal(rte_pktmbuf_mtod(out, uint8_t *) + 14, f + 14, len - 14);
+		rte_pktmbuf_free(out);
+	}
+	(void)w;
+	tport_flush(&wan); /* the forwarded copy to P1 */
+	assert_true(dp_wait_rx(dp, sent_lan, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(rte_mempool_avail_count(tpool_j), 63);
+}
+
+/* Probes: control sends one inside a pairwise SA; one received is punted. */
+static void test_probe_inject_and_punt(void **state)
+{
+	uint8_t probe[64], w[256];
+	struct rte_mbuf *m = NULL, *c;
+	struct dp_punt p[4];
+	struct esp_sa *sa;
+	uint8_t reason;
+	size_t wl;
+
+	(void)state;
+	fr_ipv4(w, zero_mac, WAN_ADDR, PEER(1), 17, 64, 30); /* to P1, from us */
+	memcpy(probe, w + 14, 50);
+	assert_int_equal(dp_inject_esp_packet(dp, PEER(1), probe, 50), 0);
+	assert_int_equal(
+		dp_inject_esp_packet(dp, 0x08080808, probe, 50), 0); /* no such neighbour */
+	assert_int_equal(take_all(&wan, &m, 1, 1), 1);
+	c = tlinear(tpool, m, 14);
+	sa = t_in[1];
+	assert_int_equal(esp_inb(tctx, &c, &sa, 1, &reason), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(c), 50);
+	assert_memory_equal(rte_pktmbuf_mtod(c, void *), probe, 50);
+	rte_pktmbuf_free(c);
+	rte_pktmbuf_free(m);
+	/* P0's probe to our WAN address comes out of the punt ring, decrypted. */
+	fr_ipv4(w, zero_mac, PEER(0), WAN_ADDR, 17, 64, 30);
+	memcpy(probe, w + 14, 50);
+	wl = peer_frame(w, 0, t_out[0], probe, 50);
+	put(&wan, w, wl);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(dp_punt_dequeue(dp, p, 4), 1);
+	assert_int_equal(p[0].kind, DP_PUNT_PROBE);
+	assert_int_equal(p[0].port, DP_WAN);
+	assert_int_equal(rte_pktmbuf_pkt_len(p[0].m), 50);
+	assert_memory_equal(rte_pktmbuf_mtod(p[0].m, void *), probe, 50);
+	rte_pktmbuf_free(p[0].m);
+	assert_int_equal(drop_of(DP_DROP_INJECT_BAD), 1);
+}
+
 static void test_info_lists(void **state)
 {
 	const unsigned int peers[] = { 0, 2 };
@@ -774,6 +896,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jumbo, setup_jumbo, teardown_jumbo),
+		cmocka_unit_test_setup_teardown(test_probe_inject_and_punt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),
 	};
@@ -783,8 +907,9 @@ int main(void)
 		return 1;
 	tpool = rte_pktmbuf_pool_create("tpool", TPOOL_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	tctx = esp_ctx_create(0);
-	if (tpool == NULL || tctx == NULL || tport_create(&lan, "lan_e", 1) < 0 ||
-		tport_create(&wan, "wan_e", 1) < 0)
+	tpool_j = rte_pktmbuf_pool_create("tpool_j", 63, 0, 0, RTE_PKTMBUF_HEADROOM + 9216, 0);
+	if (tpool == NULL || tctx == NULL || tpool_j == NULL ||
+		tport_create(&lan, "lan_e", 1) < 0 || tport_create(&wan, "wan_e", 1) < 0)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	esp_ctx_destroy(tctx);

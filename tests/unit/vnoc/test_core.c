@@ -27,7 +27,9 @@ static const char *conf_fmt =
 	"            { name = \"lab\"; wan = \"10.100.4.2\"; } );\n"
 	"  classes = ( { name = \"branches\"; sites = [%s]; } );\n"
 	"  groups = ( { name = \"feed\"; ranges = [\"239.1.0.0/16\"]; senders = [\"hq\"];\n"
-	"               receivers = [\"@branches\"]; tree = \"star\"; } );\n"
+	"               receivers = [\"@branches\"]; tree = \"star\"; },\n"
+	"             { name = \"ssm\"; ranges = [\"232.0.0.0/8\"]; tree = \"per-source\";\n"
+	"               sources = [\"192.168.0.0/16\"]; } );\n"
 	"} );\n";
 
 struct ctx {
@@ -416,6 +418,54 @@ static void test_restart_rebuild(void **state)
 	unlink(wal);
 }
 
+/* Per-source trees: one per announced source, only the receivers that want it. */
+static void test_per_source(void **state)
+{
+	struct ctx *x = *state;
+	const uint32_t grp = 0xe8000001u, s1 = 0xc0a80105u, s2 = 0xc0a80206u;
+	struct vprn_msg m;
+	struct vprn_json j;
+	char err[256];
+	char *args1[] = { "232.0.0.1", "--source", "192.168.1.5" };
+	char *args2[] = { "232.0.0.1", "--source", "192.168.2.6" };
+
+	vprn_msg_init(&m, VPRN_MSG_JOIN, ++seq);
+	m.u.join.m = (struct vprn_membership){ .group = grp,
+		.role = VPRN_ROLE_SENDER,
+		.filter_mode = VPRN_FILTER_EXCLUDE,
+		.sources = { s1, s2 },
+		.n_sources = 2 };
+	assert_int_equal(vnoc_core_handle(x->c, 0, &m), 0);
+	m.u.join.m = (struct vprn_membership){ .group = grp,
+		.role = VPRN_ROLE_RECEIVER,
+		.filter_mode = VPRN_FILTER_INCLUDE,
+		.sources = { s1 },
+		.n_sources = 1 };
+	assert_int_equal(vnoc_core_handle(x->c, 1, &m), 0);
+	m.u.join.m.sources[0] = s2;
+	assert_int_equal(vnoc_core_handle(x->c, 2, &m), 0);
+	m.u.join.m.sources[0] = 0x0a000001u; /* outside `sources`: refused */
+	assert_int_equal(vnoc_core_handle(x->c, 3, &m), 0);
+	assert_int_equal(
+		join_result(x, 0, 3)->m.u.join_result.reason, VPRN_REFUSE_SOURCE_NOT_ALLOWED);
+	x->now += 100;
+	vnoc_core_poll(x->c);
+	ack_all(x, 0);
+	ack_all(x, 0);
+	vprn_json_init(&j);
+	assert_int_equal(vnoc_core_ctl_tree(x->c, 3, args1, &j, err, sizeof(err)), 0);
+	assert_non_null(strstr(vprn_json_str(&j), "\"edges\":[[\"hq\",\"br1\"]]"));
+	vprn_json_fini(&j);
+	vprn_json_init(&j);
+	assert_int_equal(vnoc_core_ctl_tree(x->c, 3, args2, &j, err, sizeof(err)), 0);
+	assert_non_null(strstr(vprn_json_str(&j), "\"edges\":[[\"hq\",\"br2\"]]"));
+	vprn_json_fini(&j);
+	/* br1 only ever hears of the tree of its source */
+	for (size_t i = 0; i < x->rec.n; i++)
+		if (x->rec.v[i].site == 1 && x->rec.v[i].m.type == VPRN_MSG_TREE_UPDATE)
+			assert_int_equal(x->rec.v[i].m.u.tree_update.source, s1);
+}
+
 static void test_probe_keys(void **state)
 {
 	struct ctx *x = *state;
@@ -437,6 +487,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_edits_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_rebuild, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_source, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
