@@ -491,6 +491,7 @@ void ed_apply_status_json(const struct ed_apply *a, struct vprn_json *j)
 
 		vprn_json_obj_begin(j);
 		vprn_json_kv_ipv4(j, "group", t->u.group);
+		vprn_json_kv_ipv4(j, "source", t->u.source);
 		vprn_json_kv_u64(j, "version", t->u.version);
 		vprn_json_kv_str(j, "mode", t->u.sa_mode == VPRN_SA_GROUP ? "group" : "pairwise");
 		vprn_json_kv_bool(j, "receivers", t->u.local_receivers);

@@ -168,7 +168,7 @@ def decrypt_capture(bed, path):
     return out
 
 
-def vnoc_conf(bed, sa_mode):
+def vnoc_conf(bed, sa_mode, tree="shared"):
     conf = bed.vnoc_config()
     vpn = conf["vpns"][0]
     for s in vpn["sites"]:
@@ -178,17 +178,17 @@ def vnoc_conf(bed, sa_mode):
             s["relay"] = False
     vpn["groups"] = [{
         "name": "feed", "ranges": ["239.1.0.0/16"], "senders": ["hq"],
-        "receivers": ["hq", "br1", "br2", "br3"], "tree": "shared", "sa_mode": sa_mode,
+        "receivers": ["hq", "br1", "br2", "br3"], "tree": tree, "sa_mode": sa_mode,
         "transform": "aes-gcm-256",
     }]
     return conf
 
 
-def start_bed(make_testbed, sa_mode):
+def start_bed(make_testbed, sa_mode, tree="shared"):
     need("vprn-vnoc", "vprn-ed", "vprnctl", "vprn-wanem")
     bed = make_testbed(n_sites=len(SITES), site_names=SITES, log_level="info")
     bed.start_wanem(delays=DELAYS)
-    bed.start_vnoc(conf=vnoc_conf(bed, sa_mode))
+    bed.start_vnoc(conf=vnoc_conf(bed, sa_mode, tree))
     for s in bed.sites:
         conf = bed.ed_config(s)
         conf["membership"] = MEMBERSHIP
@@ -239,16 +239,17 @@ def run_stream(bed, receivers, idle_hosts):
 
 
 @pytest.mark.daemons
-@pytest.mark.parametrize("sa_mode", ["pairwise", "group"])
-def test_multicast_end_to_end(make_testbed, sa_mode):
-    bed = start_bed(make_testbed, sa_mode)
+@pytest.mark.parametrize("sa_mode,tree", [("pairwise", "shared"), ("group", "shared"),
+                                          ("pairwise", "per-source"), ("group", "per-source")])
+def test_multicast_end_to_end(make_testbed, sa_mode, tree):
+    bed = start_bed(make_testbed, sa_mode, tree)
     receivers = [bed.site("br1").hosts[0], bed.site("br2").hosts[0]]
     # br4 joins too, but its policy forbids the group
     forbidden = bed.site("br4").hosts[0]
     forbidden_rx = forbidden.mcast_receiver(GROUP, PORT, timeout=300)
     idle = [bed.site("br3").hosts[0]]
     got, wan, lan = run_stream(bed, receivers, idle)
-    print(f"\n{sa_mode}: received {[(n, len(s)) for n, s in got.items()]} wan {wan} lan {lan}")
+    print(f"\n{sa_mode}/{tree}: received {[(n, len(s)) for n, s in got.items()]} wan {wan} lan {lan}")
 
     for name, seqs in got.items():
         assert -1 not in seqs, f"{name}: corrupted datagrams"
@@ -270,6 +271,13 @@ def test_multicast_end_to_end(make_testbed, sa_mode):
         assert -1 not in seqs, f"{link}: a decrypted datagram is corrupted"
         assert sorted(seqs) == list(range(N_DATAGRAMS)), \
             f"{link}: {len(seqs)} datagrams, {len(set(range(N_DATAGRAMS)) - set(seqs))} missing"
+    # the tree kind reached the EDs; hq (max_degree 1) sends one copy per datagram
+    src = "0.0.0.0" if tree == "shared" else bed.site("hq").hosts[0].addr
+    for s in ("hq", "br1", "br2"):
+        assert [t["source"] for t in ed_sas(bed, bed.site(s))["trees"]] == [src], s
+    hq_g = [g for g in tb.vprnctl(bed.site("hq").ctl, "ed", "groups") if g["group"] == GROUP]
+    assert len(hq_g[0]["neighbours"]) == 1, hq_g
+    assert hq_g[0]["lan_pkts"] >= N_DATAGRAMS
     # neither keys nor tree at the forbidden site; keys at the receivers
     st = ed_sas(bed, bed.site("br4"))
     assert st["sas"] == [] and st["trees"] == [], st
