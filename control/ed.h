@@ -20,6 +20,7 @@
 struct dp;
 struct membership_ed;
 struct ed_client;
+struct ed_apply;
 struct vprn_ctlsock;
 
 struct ed {
@@ -28,6 +29,7 @@ struct ed {
 	struct ed_client *client;
 	struct vprn_ctlsock *ctl;
 	struct membership_ed *membership; /**< IGMP querier, source discovery */
+	struct ed_apply *apply;		  /**< VNOC trees and SAs -> data plane (ed_apply.h) */
 	int epfd;
 	int sigfd;
 	int tickfd;

@@ -16,6 +16,8 @@
 #include "control/membership/membership_ed.h"
 #include "dataplane/dp.h"
 #include "ed.h"
+#include "ed_apply.h"
+#include "ed_sync.h"
 #include "ed_ctl.h"
 #include "vnoc_client.h"
 
@@ -100,7 +102,10 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 {
 	struct itimerspec its = { .it_interval = { 0, ED_TICK_MS * 1000000L },
 		.it_value = { 0, ED_TICK_MS * 1000000L } };
-	struct ed_client_hooks hooks = { .ctx = ed, .on_up = on_up };
+	struct ed_client_hooks hooks = { .ctx = ed,
+		.on_up = on_up,
+		.on_msg = ed_sync_on_msg,
+		.on_refresh = ed_sync_on_refresh };
 	const char *ctl_path = ctl_override != NULL ? ctl_override : ed->conf.ctl_socket;
 	sigset_t set;
 	int rc;
@@ -127,11 +132,14 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 		LOG_ERR("ed", "control socket %s: %s", ctl_path, strerror(errno));
 		return rc;
 	}
-	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 ||
+	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 || (rc = ed_sync_register(ed, ed->ctl)) != 0 ||
 		(rc = add_fd(ed, vprn_ctlsock_fd(ed->ctl), TAG_CTL)) != 0)
 		return rc;
 	if ((rc = membership_start(ed)) != 0)
 		return rc;
+	ed->apply = ed_apply_new(ed->dp, ed->conf.dp.wan.addr);
+	if (ed->apply == NULL)
+		return -ENOMEM;
 	ed->client = ed_client_new(&ed->conf, ed->epfd, TAG_CLIENT, &hooks);
 	if (ed->client == NULL)
 		return -EINVAL;
@@ -149,6 +157,11 @@ static void on_tick(struct ed *ed)
 	drain_punts(ed);
 	if (ed->membership != NULL)
 		membership_ed_tick(ed->membership);
+	if (ed->apply != NULL)
+		ed_apply_tick(ed->apply, vprn_now_ms());
+	(void)dp_service(ed->dp); /* WAN ARP, tree grace expiry */
+	if (ed_sync_drain_over(vprn_now_ms()))
+		ed->stop = true;
 	vprn_ctlsock_poll(ed->ctl);
 }
 
@@ -170,7 +183,8 @@ int ed_loop_run(struct ed *ed)
 			case TAG_SIGNAL:
 				while (read(ed->sigfd, &si, sizeof(si)) == sizeof(si)) {
 					LOG_INFO("ed", "signal %u: shutting down", si.ssi_signo);
-					ed->stop = true;
+					if (si.ssi_signo != SIGTERM || !ed_sync_planned_stop(ed))
+						ed->stop = true;
 				}
 				break;
 			case TAG_TICK:
@@ -198,6 +212,8 @@ void ed_loop_fini(struct ed *ed)
 	ed->client = NULL;
 	membership_ed_free(ed->membership);
 	ed->membership = NULL;
+	ed_apply_free(ed->apply); /* unpublishes, then wipes the SAs */
+	ed->apply = NULL;
 	vprn_ctlsock_close(ed->ctl);
 	ed->ctl = NULL;
 	if (ed->sigfd >= 0)

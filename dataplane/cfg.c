@@ -156,6 +156,11 @@ static void start_grace(struct dp *dp, struct dp_group_cfg *gc, const struct dp_
 			gc->prev[n++] = gc->conf.nbrs[i];
 	}
 	gc->n_prev = n;
+	gc->kept = 0;
+	for (unsigned int j = 0; j < nw->n_nbrs; j++)
+		for (unsigned int i = 0; i < gc->conf.n_nbrs; i++)
+			if (gc->conf.nbrs[i] == nw->nbrs[j])
+				gc->kept |= (uint16_t)(1u << j);
 	gc->prev_expiry_ms = vprn_now_ms() + grace_ms(dp);
 }
 
@@ -369,9 +374,12 @@ static void build_group(const struct dp_cfg *c, const struct dp_tables *t, struc
 		rt->nbr[i] = (uint16_t)find_nbr(c, g->nbrs[i]);
 		rt->accept[rt->n_accept++] = g->nbrs[i];
 	}
-	if (now_ms < gc->prev_expiry_ms)
+	rt->kept = 0xffff;
+	if (now_ms < gc->prev_expiry_ms) {
 		for (unsigned int i = 0; i < gc->n_prev; i++)
 			rt->accept[rt->n_accept++] = gc->prev[i];
+		rt->kept = gc->kept;
+	}
 	(void)t;
 }
 

@@ -17,6 +17,7 @@ struct dp_group_cfg {
 	uint16_t slot;	     /* counter slot, stable while the group exists */
 	unsigned int n_prev; /* neighbours of the previous tree, still accepted */
 	uint32_t prev[DP_MAX_TREE_NBRS];
+	uint16_t kept;		 /* bit k: conf.nbrs[k] was a neighbour of the previous tree too */
 	uint64_t prev_expiry_ms; /* monotonic */
 };
 

@@ -68,12 +68,13 @@ unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
 	struct rte_mbuf *tmp[DP_MAX_BURST], *out[DP_MAX_BURST];
 	uint8_t reasons[DP_MAX_BURST];
 	unsigned int copies = 0;
+	uint16_t mask = dp_group_fwd_mask(g, skip);
 
 	for (unsigned int k = 0; k < g->n_nbrs; k++) {
 		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[k]];
 		uint16_t r;
 
-		if (nb->addr == skip || !nbr_ready(w, nb, true, n))
+		if (nb->addr == skip || !(mask & (1u << k)) || !nbr_ready(w, nb, true, n))
 			continue;
 		/* The engine reorders its src array on failure: give it a scratch copy. */
 		memcpy(tmp, src, n * sizeof(*src));
@@ -112,11 +113,12 @@ static unsigned int shared_targets(struct dp_worker *w, const struct dp_tables *
 	const struct dp_group_rt *g, uint32_t skip, const struct dp_nbr_rt **nbs)
 {
 	unsigned int k = 0;
+	uint16_t mask = dp_group_fwd_mask(g, skip);
 
 	for (unsigned int i = 0; i < g->n_nbrs; i++) {
 		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[i]];
 
-		if (nb->addr != skip && nbr_ready(w, nb, false, 1))
+		if (nb->addr != skip && (mask & (1u << i)) && nbr_ready(w, nb, false, 1))
 			nbs[k++] = nb;
 	}
 	return k;

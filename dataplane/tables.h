@@ -42,6 +42,12 @@ struct dp_group_rt {
 	uint8_t n_accept;
 	uint16_t path_mtu;
 	uint16_t slot; /* per-group counter slot */
+	/*
+	 * Tree change: bit k = nbr[k] was also a neighbour of the previous tree.
+	 * Traffic from a previous-tree-only neighbour still follows the previous
+	 * tree (forwarded to these only), so nothing is delivered twice.
+	 */
+	uint16_t kept;
 	uint32_t tree_version;
 	struct esp_sa *sa_out;		/* group mode, this site as a source */
 	uint16_t nbr[DP_MAX_TREE_NBRS]; /* indexes into dp_tables.nbrs */
@@ -112,6 +118,15 @@ static inline bool dp_group_accepts(const struct dp_group_rt *g, uint32_t sender
 		if (g->accept[i] == sender)
 			return true;
 	return false;
+}
+
+/* Neighbour mask for traffic from `sender`: `kept` if it is a previous-tree-only neighbour. */
+static inline uint16_t dp_group_fwd_mask(const struct dp_group_rt *g, uint32_t sender)
+{
+	for (unsigned int i = g->n_nbrs; i < g->n_accept; i++)
+		if (g->accept[i] == sender)
+			return g->kept;
+	return 0xffff;
 }
 
 /* Largest inner packet + ESP overhead that fits the group's path. */
