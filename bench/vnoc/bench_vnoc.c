@@ -71,7 +71,8 @@ static struct {
 	int vnoc_pid;
 	const char *json;
 	double connect_timeout;
-} cfg = { "127.0.0.1", 7800, ".", "s", 500, 10, 30.0, 10.0, 0.1, 0, NULL, 30.0 };
+	double warmup; /* after the connect phase, before measuring */
+} cfg = { "127.0.0.1", 7800, ".", "s", 500, 10, 30.0, 10.0, 0.1, 0, NULL, 30.0, 3.0 };
 
 static struct ed *eds;
 static int epfd;
@@ -438,7 +439,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vprn-bench-vnoc --pki DIR [--addr A] [--port P] [--sites N] [--groups G]\n"
 		"       [--duration S] [--churn R] [--receivers FRAC] [--prefix P]\n"
-		"       [--vnoc-pid PID] [--connect-timeout S] [--json FILE]\n"
+		"       [--vnoc-pid PID] [--connect-timeout S] [--warmup S]\n"
+		"       [--json FILE]\n"
 		"  site i is named PREFIX<i> (i = 1..N) with DIR/PREFIX<i>.pem/.key and "
 		"DIR/ca.pem\n");
 }
@@ -451,7 +453,8 @@ static int parse_args(int argc, char **argv)
 		{ "groups", required_argument, 0, 'g' }, { "duration", required_argument, 0, 'd' },
 		{ "churn", required_argument, 0, 'c' }, { "receivers", required_argument, 0, 'r' },
 		{ "vnoc-pid", required_argument, 0, 'P' }, { "json", required_argument, 0, 'j' },
-		{ "connect-timeout", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' },
+		{ "connect-timeout", required_argument, 0, 't' },
+		{ "warmup", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -492,13 +495,17 @@ static int parse_args(int argc, char **argv)
 		case 't':
 			cfg.connect_timeout = atof(optarg);
 			break;
+		case 'w':
+			cfg.warmup = atof(optarg);
+			break;
 		default:
 			usage();
 			return -EINVAL;
 		}
 	}
 	if (cfg.sites < 1 || cfg.groups < 1 || cfg.groups > MAX_GROUPS || cfg.groups > cfg.sites ||
-		cfg.duration <= 0 || cfg.port <= 0 || cfg.port > 65535 || cfg.churn < 0) {
+		cfg.duration <= 0 || cfg.port <= 0 || cfg.port > 65535 || cfg.churn < 0 ||
+		cfg.warmup < 0) {
 		usage();
 		return -EINVAL;
 	}
@@ -516,9 +523,9 @@ int main(int argc, char **argv)
 
 	printf("vprn-bench-vnoc: %d sites to %s:%d, %d groups (site i sends to group i), "
 	       "%.0f%% receivers at start, churn %.1f joins+leaves/s, refresh 1 s, metrics 2 s "
-	       "(%d peers), duration %.0f s, VNOC pid %d\n",
+	       "(%d peers), warm-up %.0f s, duration %.0f s, VNOC pid %d\n",
 		cfg.sites, cfg.addr, cfg.port, cfg.groups, cfg.recv_frac * 100, cfg.churn,
-		METRIC_PEERS, cfg.duration, cfg.vnoc_pid);
+		METRIC_PEERS, cfg.warmup, cfg.duration, cfg.vnoc_pid);
 	fflush(stdout);
 
 	eds = calloc((size_t)cfg.sites, sizeof(*eds));
@@ -547,7 +554,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	double t0 = now_s(), t = t0, meas_t0 = 0, meas_end = 0, next_sample = 0;
+	double t0 = now_s(), t = t0, meas_t0 = 0, connected_t = 0, meas_end = 0, next_sample = 0;
 	double next_churn = 0, churn_step = cfg.churn > 0 ? 1.0 / cfg.churn : 1e9;
 	int started = 0, up = 0;
 	unsigned long long cpu0 = 0, cpu1 = 0;
@@ -582,16 +589,22 @@ int main(int argc, char **argv)
 			}
 			inflight++;
 		}
-		if (!measuring && (up == cfg.sites || (started == cfg.sites && inflight == 0) ||
-					  t - t0 > cfg.connect_timeout)) {
-			measuring = true;
+		if (connected_t == 0 &&
+			(up == cfg.sites || (started == cfg.sites && inflight == 0) ||
+				t - t0 > cfg.connect_timeout)) {
+			connected_t = t;
 			wait_up_s = t - t0;
+			printf("sessions up: %d/%d after %.2f s; warm-up %.0f s\n", up, cfg.sites,
+				wait_up_s, cfg.warmup);
+			fflush(stdout);
+		}
+		if (!measuring && connected_t > 0 && t - connected_t >= cfg.warmup) {
+			measuring = true;
 			meas_t0 = t;
 			meas_end = t + cfg.duration;
-			next_churn = t + 1.0;
+			next_churn = t;
 			next_sample = t;
-			printf("sessions up: %d/%d after %.2f s; measuring for %.0f s\n", up,
-				cfg.sites, wait_up_s, cfg.duration);
+			printf("measuring for %.0f s\n", cfg.duration);
 			fflush(stdout);
 			if (cfg.vnoc_pid > 0 && proc_cpu_ticks(cfg.vnoc_pid, &cpu0) != 0) {
 				fprintf(stderr, "bench-vnoc: cannot read /proc/%d/stat\n",
