@@ -78,6 +78,85 @@ def vnoc_conf(bed):
     return conf
 
 
+def wait_metrics(bed, timeout=20):
+    """The VNOC's site-to-site RTT matrix ({(from, to): entry}), once every pair is
+    measured by the EDs' probes; returns early when nothing is measured at all after
+    a few seconds (EDs without delay probes: the solver uses its default RTT)."""
+    t0 = time.monotonic()
+    while True:
+        m = {(e["from"], e["to"]): e for e in tb.vprnctl(bed.vnoc_ctl, "vnoc", "metrics")}
+        n = sum(e["source"] == "measured" for e in m.values())
+        waited = time.monotonic() - t0
+        if n == len(m) or waited > timeout or (n == 0 and waited > 3):
+            return m
+        time.sleep(0.5)
+
+
+def print_metrics(metrics):
+    if not any(e["source"] == "measured" for e in metrics.values()):
+        rtt = {e["rtt_us"] for e in metrics.values()}
+        print(f"  no site-to-site RTT measured: these EDs send no delay probes yet (see "
+              f"README), so the solver\n  uses its default RTT ({', '.join(f'{r / 1000:.0f}' for r in rtt)} ms) "
+              "for every pair and the WAN delays do not shape the tree", flush=True)
+        return
+    print("  RTT (ms) measured by the EDs' probes, row -> column:", flush=True)
+    print("  " + " " * 5 + "".join(f"{b:>7}" for b in SITES), flush=True)
+    for a in SITES:
+        cells = []
+        for b in SITES:
+            e = metrics.get((a, b))
+            cells.append("      -" if e is None else
+                         f"{e['rtt_us'] / 1000:>6.1f}" + ("" if e["source"] == "measured"
+                                                         else "?"))
+        print(f"  {a:>5}" + "".join(f"{c:>7}" for c in cells), flush=True)
+
+
+def print_tree(bed, metrics):
+    """The tree as an indented drawing from hq (edges from `vprnctl --json vnoc tree`)."""
+    t = tb.vprnctl(bed.vnoc_ctl, "vnoc", "tree", GROUP)
+    adj = {}
+    for a, b in t.get("edges", []):
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    roles = {n["site"]: n["role"] for n in t.get("nodes", []) if isinstance(n, dict)}
+
+    def walk(node, parent, prefix, last):
+        e = metrics.get((parent, node)) if parent else None
+        rtt = ""
+        if e and e["source"] == "measured":
+            rtt = f", RTT {e['rtt_us'] / 1000:.1f} ms from {parent}"
+        elif parent:
+            rtt = f", WAN delay {DELAY_MS.get((parent, node), DELAY_MS.get((node, parent)))} ms"
+        conn = "" if parent is None else "`-- " if last else "|-- "
+        print(f"  {prefix}{conn}{node} ({roles.get(node, 'relay')}{rtt})", flush=True)
+        kids = [k for k in adj.get(node, []) if k != parent]
+        sub = "" if parent is None else prefix + ("    " if last else "|   ")
+        for k in kids:
+            walk(k, node, sub, k == kids[-1])
+    walk("hq", None, "", True)
+
+
+def wan_pairs(bed):
+    return {(p["src"], p["dst"]): p for p in bed.wanem_stats()["pairs"]}
+
+
+def print_wan(before, after):
+    """What crossed the emulated WAN during the stream, per directed pair of sites."""
+    esp = udp = 0
+    lines = []
+    for k, p in sorted(after.items()):
+        b = before.get(k, {})
+        d_esp = p.get("fwd_esp", 0) - b.get("fwd_esp", 0)
+        d_clear = sum(p.get(f, 0) - b.get(f, 0) for f in ("fwd_udp", "fwd_icmp", "fwd_other"))
+        esp += d_esp
+        udp += d_clear
+        if d_esp or d_clear:
+            lines.append(f"{k[0]}->{k[1]} {d_esp} ESP" + (f" + {d_clear} CLEAR" if d_clear else ""))
+    print("  " + ", ".join(lines) if lines else "  nothing", flush=True)
+    print(f"  total {esp} ESP packets, {udp} not encrypted", flush=True)
+    return udp == 0
+
+
 def feed_seqs(rx):
     return [check_datagram(d) for _, d in rx.received() if d.startswith(MARK)]
 
@@ -85,9 +164,9 @@ def feed_seqs(rx):
 def stream_live(bed, rx):
     """Send the feed from hq's host; a line per second with each site's progress."""
     st = Stream(bed, bed.site("hq").hosts[0], COUNT, INTERVAL)
-    w = max(len(n) for n in RECEIVING)
+    print(f"  {'':>5}  {'':>4}  " + "  ".join(f"{n:^17}" for n in RECEIVING), flush=True)
     print(f"  {'time':>5}  {'sent':>4}  " + "  ".join(
-        f"{n:>{w}} {'recv/exp':>9} {'rate':>6}" for n in RECEIVING), flush=True)
+        f"{'recv/exp':>9} {'rate':>7}" for n in RECEIVING), flush=True)
     last = {n: 0 for n in RECEIVING}
     t_start = time.monotonic()
     t_prev = t_start
@@ -101,7 +180,7 @@ def stream_live(bed, rx):
         cols = []
         for n in RECEIVING:
             rate = (got[n] - last[n]) / (now - t_prev)
-            cols.append(f"{n:>{w}} {got[n]:>4}/{sent:<4} {rate:>4.0f}/s")
+            cols.append(f"{got[n]:>4}/{sent:<4} {rate:>5.0f}/s")
         print(f"  {now - t_start:>4.0f}s  {sent:>4}  " + "  ".join(cols), flush=True)
         last, t_prev = got, now
         if st.done and deadline is None:
@@ -194,6 +273,9 @@ def main():
         rx = {n: bed.site(n).hosts[0].mcast_receiver(GROUP, PORT, timeout=300)
               for n in RECEIVING}
         sniffers = {n: Sniffer(bed, bed.site(n).hosts[0].ns, "eth0", MARK) for n in IDLE}
+        say("the VNOC's site-to-site RTT matrix (`vprnctl vnoc metrics`)")
+        metrics = wait_metrics(bed)
+        print_metrics(metrics)
         say("warm-up from the hq host: source discovery, the VNOC solves the tree, "
             "keys reach the EDs")
         warm_up(bed, rx.values())
@@ -201,14 +283,22 @@ def main():
 
         banner(f"the solved tree for {GROUP}")
         show([vprnctl, "--socket", bed.vnoc_ctl, "vnoc", "tree", GROUP])
+        print("drawn from hq:", flush=True)
+        print_tree(bed, metrics)
 
         banner(f"streaming {COUNT} numbered, checksummed datagrams from the hq host "
                f"({1 / INTERVAL:.0f}/s)")
+        wan0 = wan_pairs(bed)
         took = stream_live(bed, rx)
         say(f"stream done in {took:.0f} s")
 
+        banner("what crossed the WAN during the stream (vprn-wanem counters)")
+        wan_ok = print_wan(wan0, wan_pairs(bed))
+
         banner("verdicts")
         ok = verdicts(rx, sniffers)
+        print(f"  WAN  {'OK  ' if wan_ok else 'FAIL'} only ESP between the sites", flush=True)
+        ok &= wan_ok
         save_logs(bed)
         banner(("ALL OK" if ok else "FAILED") + f": demo took {time.monotonic() - T0:.0f} s")
         if args.keep:
