@@ -307,6 +307,7 @@ def main():
         return 0 if ok else 1
     except KeyboardInterrupt:
         print("\ndemo: interrupted", file=sys.stderr)
+        save_logs(bed)
         return 130
     except Exception as e:
         print(f"demo: FAILED: {e}", file=sys.stderr)
