@@ -215,6 +215,11 @@ void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms)
 		vnoc_core_poll(core_of(v));
 }
 
+uint64_t vnoc_modules_next_deadline(struct vnoc *v)
+{
+	return core_of(v) != NULL ? vnoc_core_next_deadline(core_of(v)) : UINT64_MAX;
+}
+
 void vnoc_modules_reload(struct vnoc *v)
 {
 	char err[512];

@@ -36,6 +36,8 @@ void vnoc_modules_fini(struct vnoc *v);
 void vnoc_site_up(struct vnoc *v, uint32_t site_id);
 void vnoc_site_down(struct vnoc *v, uint32_t site_id);
 void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms);
+/* Earliest monotonic ms at which the service core has work (UINT64_MAX: none). */
+uint64_t vnoc_modules_next_deadline(struct vnoc *v);
 /** SIGHUP: reload the policy (a bad file keeps the old one, logged). */
 void vnoc_modules_reload(struct vnoc *v);
 

@@ -238,12 +238,25 @@ static void on_signal(struct vnoc *v)
 	}
 }
 
+/* Wait no longer than the service core's next deadline; the tick covers the rest. */
+static int core_timeout_ms(struct vnoc *v)
+{
+	uint64_t dl = vnoc_modules_next_deadline(v);
+	uint64_t now = vprn_now_ms();
+
+	if (dl == UINT64_MAX)
+		return -1;
+	if (dl <= now)
+		return 1; /* due now: handled after this wait; never spin on a stuck deadline */
+	return dl - now < VNOC_TICK_MS ? (int)(dl - now) : VNOC_TICK_MS;
+}
+
 int vnoc_run(struct vnoc *v)
 {
 	struct epoll_event evs[64];
 
 	while (!v->stop) {
-		int n = epoll_wait(v->epfd, evs, 64, -1);
+		int n = epoll_wait(v->epfd, evs, 64, core_timeout_ms(v));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -266,6 +279,10 @@ int vnoc_run(struct vnoc *v)
 				vnoc_session_io(v, evs[i].data.ptr, evs[i].events);
 		}
 		reap(v);
+		/* The service core's deadlines (join debounce, rekey steps) are met
+		 * when due, not on the next 100 ms tick: join-to-tree latency. */
+		if (vnoc_modules_next_deadline(v) <= vprn_now_ms())
+			vnoc_modules_tick(v, vprn_now_ms());
 	}
 	return 0;
 }
