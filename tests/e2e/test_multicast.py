@@ -610,3 +610,38 @@ def test_rekey_every_2s_under_traffic(make_testbed, sa_mode):
     assert started >= 10, started
     for s in rx:
         assert len(seen[s]) >= 8, (s, seen[s])  # many inbound generations went by
+
+
+@pytest.mark.daemons
+def test_tree_change_under_traffic(make_testbed):
+    """Scenario 7 (second half; the tree changes through membership instead of WAN
+    delays, which need the probes): br3's receiver leaves, then a new one joins,
+    during a stream: the tree changes twice, br1 and br2 get every datagram exactly
+    once (no loss, no duplicates, hence no loops)."""
+    bed = start_bed(make_testbed, "pairwise")
+    names = ("br1", "br2")
+    rx = {s: bed.site(s).hosts[0].mcast_receiver(GROUP, PORT, timeout=300) for s in names}
+    rx3 = bed.site("br3").hosts[0].mcast_receiver(GROUP, PORT, timeout=300)
+    warm_up(bed, list(rx.values()) + [rx3])
+
+    def edges():
+        return len(tb.vprnctl(bed.vnoc_ctl, "vnoc", "tree", GROUP)["edges"])
+    assert edges() == 3
+    n = 2500
+    st = Stream(bed, bed.site("hq").hosts[0], n, 0.01)
+    st.wait_sent(300)
+    rx3.stop()  # br3 leaves: the tree shrinks
+    tb.wait_until(lambda: edges() == 2, 30, what="tree without br3")
+    st.wait_sent(st.last + 400)
+    rx3 = bed.site("br3").hosts[0].mcast_receiver(GROUP, PORT, timeout=300)
+    tb.wait_until(lambda: edges() == 3, 30, what="tree with br3 again")
+    tb.wait_until(lambda: seqs_of(rx3), 30, what="br3 receives again")
+    assert not st.done  # both changes happened during the stream
+    st.wait_done()
+    tb.wait_until(lambda: all(max(seqs_of(r), default=-1) >= n - 1 for r in rx.values()), 30,
+                  what="tail of the stream")
+    time.sleep(1.0)
+    for s, r in rx.items():
+        assert_complete(s, seqs_of(r), 0, n)
+    seqs3 = seqs_of(rx3)
+    assert_complete("br3", seqs3, min(seqs3), n)
