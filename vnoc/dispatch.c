@@ -154,11 +154,13 @@ CTL_WRAP(sas)
 CTL_WRAP(accounting)
 CTL_WRAP(policy)
 CTL_WRAP(metrics)
+CTL_WRAP(rekey)
 
 static const struct vprn_ctl_cmd core_cmds[] = {
 	{ "groups", "groups", ctl_groups },
 	{ "tree", "tree GROUP [--dot] [--vpn NAME] [--source ADDR]", ctl_tree },
 	{ "sas", "sas [--export-keys wireshark]", ctl_sas },
+	{ "rekey", "rekey: rekey every active SA channel now", ctl_rekey },
 	{ "accounting", "accounting [LAST_N]", ctl_accounting },
 	{ "policy", "policy reload | policy set VPN GROUP KEY VALUE | policy edits", ctl_policy },
 	{ "metrics", "metrics", ctl_metrics },

@@ -102,9 +102,12 @@ def test_memif_pair_two_processes(tmp_path):
     n = 50000
     sock = str(tmp_path / "memif.sock")
     dev = f"net_memif0,socket={sock},socket-abstract=no"
+    # The sender lingers (drain) until the receiver has stopped: DPDK 22.11's
+    # memif PMD unmaps the regions when the peer disconnects, under a running
+    # rx burst (seen as a SIGSEGV in the receiver), so the receiver goes first.
     sender = subprocess.Popen(
         eal("0", dev + ",role=server") + ["--tx", "0", "--count", str(n), "--n-groups", "4",
-                                          "--rate", "500k", "--quiet"],
+                                          "--rate", "500k", "--drain-ms", "6000", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(100):  # the client connects to the server's socket

@@ -89,6 +89,9 @@ int vnoc_core_ctl_tree(struct vnoc_core *c, int argc, char **argv, struct vprn_j
 	size_t errlen);
 int vnoc_core_ctl_sas(struct vnoc_core *c, int argc, char **argv, struct vprn_json *out, char *err,
 	size_t errlen);
+/* rekey: start a make-before-break rekey of every active SA channel now (core_rekey.c). */
+int vnoc_core_ctl_rekey(struct vnoc_core *c, int argc, char **argv, struct vprn_json *out,
+	char *err, size_t errlen);
 int vnoc_core_ctl_accounting(struct vnoc_core *c, int argc, char **argv, struct vprn_json *out,
 	char *err, size_t errlen);
 int vnoc_core_ctl_policy(struct vnoc_core *c, int argc, char **argv, struct vprn_json *out,
