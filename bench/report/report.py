@@ -68,7 +68,7 @@ def headline(res):
         cr = get(peers, "crypto-perf", k, "mpps")
         rows.append([s, fmt(v), fmt(dp), fmt(sg), ratio(dp, sg), fmt(io), fmt(cr),
                      ratio(dp, cr)])
-    return table(["frame (B)", "vprn-ed over memif (Mpps)", "vprn data plane in process",
+    return table(["frame (B)", "vprn-ed over AF_PACKET testbed (Mpps)", "vprn data plane in process",
                   "ipsec-secgw over memif", "ratio", "memif io fwd (I/O ceiling)",
                   "AES-GCM-128 cipher ceiling", "ratio"], rows)
 
