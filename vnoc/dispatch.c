@@ -137,16 +137,16 @@ static int core_send(void *ctx, uint32_t site, struct vprn_msg *msg)
 	return vnoc_send_site(ctx, site + 1, msg);
 }
 
-#define CTL_WRAP(name)                                                                           \
-	static int ctl_##name(                                                                   \
+#define CTL_WRAP(name)                                                                             \
+	static int ctl_##name(                                                                     \
 		void *ctx, int argc, char **argv, struct vprn_json *out, char *err, size_t errlen) \
-	{                                                                                        \
-		struct vnoc *v = ctx;                                                            \
-		if (core_of(v) == NULL) {                                                        \
-			snprintf(err, errlen, "service core not running");                       \
-			return -ENODEV;                                                          \
-		}                                                                                \
-		return vnoc_core_ctl_##name(core_of(v), argc, argv, out, err, errlen);          \
+	{                                                                                          \
+		struct vnoc *v = ctx;                                                              \
+		if (core_of(v) == NULL) {                                                          \
+			snprintf(err, errlen, "service core not running");                         \
+			return -ENODEV;                                                            \
+		}                                                                                  \
+		return vnoc_core_ctl_##name(core_of(v), argc, argv, out, err, errlen);             \
 	}
 CTL_WRAP(groups)
 CTL_WRAP(tree)

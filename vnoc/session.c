@@ -254,7 +254,7 @@ static void establish(struct vnoc *v, struct vnoc_session *s, const struct vprn_
 
 		/* Not fatal (NAT, renumbering): the registry's address is what peers use. */
 		LOG_WARN("session", "site %s announces WAN %s, the registry says %s", s->site->name,
-			 vprn_ipv4_str(h->wan_addr, a), vprn_ipv4_str(s->site->wan_addr, b));
+			vprn_ipv4_str(h->wan_addr, a), vprn_ipv4_str(s->site->wan_addr, b));
 	}
 	s->state = VNOC_SESS_ESTABLISHED;
 	v->n_pending--;

@@ -144,7 +144,8 @@ static void test_module_sections(void **state)
 		"trees = { debounce_ms = 100; }; keys = { }; metrics = { }; limits = { };", 0, "" };
 	static const struct conf_row row2 = { 13,
 		"    groups = ( { name = \"g\"; ranges = ( \"239.1.0.0/16\" ); } ); "
-		"classes = ( { name = \"c\"; sites = ( \"hq\" ); } );", 0, "" };
+		"classes = ( { name = \"c\"; sites = ( \"hq\" ); } );",
+		0, "" };
 	struct vprn_conf_err err = { 0 };
 	struct vnoc_conf c;
 
