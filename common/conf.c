@@ -117,7 +117,8 @@ static int lookup(const config_setting_t *g, const char *name, bool required,
 		config_setting_name(g) != NULL ? config_setting_name(g) : "?");
 }
 
-int vprn_conf_group(const config_setting_t *g, const char *name, bool required,
+/* A group or a list setting: the same lookup, a different shape check. */
+static int lookup_shaped(const config_setting_t *g, const char *name, bool required, int type,
 	const config_setting_t **out, struct vprn_conf_err *err)
 {
 	const config_setting_t *s;
@@ -128,27 +129,23 @@ int vprn_conf_group(const config_setting_t *g, const char *name, bool required,
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (!config_setting_is_group(s))
-		return vprn_conf_fail(err, s, NULL, "'%s' must be a group { ... }", name);
+	if (config_setting_type(s) != type)
+		return vprn_conf_fail(err, s, NULL, "'%s' must be a %s", name,
+			type == CONFIG_TYPE_GROUP ? "group { ... }" : "list ( ... )");
 	*out = s;
 	return 0;
+}
+
+int vprn_conf_group(const config_setting_t *g, const char *name, bool required,
+	const config_setting_t **out, struct vprn_conf_err *err)
+{
+	return lookup_shaped(g, name, required, CONFIG_TYPE_GROUP, out, err);
 }
 
 int vprn_conf_list(const config_setting_t *g, const char *name, bool required,
 	const config_setting_t **out, struct vprn_conf_err *err)
 {
-	const config_setting_t *s;
-	int rc = lookup(g, name, required, &s, err);
-
-	*out = NULL;
-	if (rc == -ENOENT)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (!config_setting_is_list(s))
-		return vprn_conf_fail(err, s, NULL, "'%s' must be a list ( ... )", name);
-	*out = s;
-	return 0;
+	return lookup_shaped(g, name, required, CONFIG_TYPE_LIST, out, err);
 }
 
 int vprn_conf_str(const config_setting_t *g, const char *name, bool required, char *out, size_t cap,
