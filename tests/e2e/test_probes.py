@@ -112,6 +112,10 @@ def test_probes_measure_configured_delays(make_testbed):
     tb.wait_until(lambda: follows(bed, PHASE1), 90,
                   what="VNOC RTTs in the order of the configured delays")
     assert_lower_bounds(bed, PHASE1)
+    m = metrics(bed)
+    tb.log("measured RTT (ms) vs 2 x one-way delay: " + ", ".join(
+        f"{a}-{b} {m[(a, b)] / 1000:.1f}/{m[(b, a)] / 1000:.1f} vs {2 * ms}"
+        for (a, b), ms in sorted(PHASE1.items(), key=lambda kv: kv[1])))
     for s in SITES:
         pr = probes(bed, s)
         assert {p["site"] for p in pr["peers"]} == set(SITES) - {s}
