@@ -38,6 +38,9 @@ void vnoc_site_down(struct vnoc *v, uint32_t site_id);
 void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms);
 /* Earliest monotonic ms at which the service core has work (UINT64_MAX: none). */
 uint64_t vnoc_modules_next_deadline(struct vnoc *v);
+struct vprn_json;
+/** Members of a site's object in `vprnctl vnoc sites` (state digest check). */
+void vnoc_modules_site_json(struct vnoc *v, uint32_t site_id, struct vprn_json *j);
 /** SIGHUP: reload the policy (a bad file keeps the old one, logged). */
 void vnoc_modules_reload(struct vnoc *v);
 
