@@ -349,6 +349,7 @@ static bool send_checked(struct vnoc_dtrack *d, uint32_t site, struct vprn_msg *
 	const char *why;
 
 	m->version = VPRN_PROTOCOL_VERSION;
+	m->seq = 1; /* the session sets the real one */
 	if (vprn_msg_validate(m, &why) != 0)
 		return false; /* e.g. an SPI < 256 or a unicast "group" in a garbage list */
 	return track_send(d, site, m) == 0;
