@@ -126,7 +126,8 @@ static const char *dt_name(void *ctx, uint32_t site)
 static struct vnoc_dtrack_conf dt_conf(const struct vnoc_policy *p)
 {
 	return (struct vnoc_dtrack_conf){ .startup_ms = (uint64_t)p->conf.hold_time_ms,
-		.stale_grace_ms = (uint32_t)p->conf.retire_grace_ms };
+		.stale_sa_grace_ms = (uint32_t)p->conf.retire_grace_ms,
+		.stale_tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
 }
 
 /* Modules send through the tracker, which keeps each site's expected state. */

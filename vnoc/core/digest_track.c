@@ -357,7 +357,7 @@ static bool send_checked(struct vnoc_dtrack *d, uint32_t site, struct vprn_msg *
 
 /* What the site lacks is sent again; what it should not have is removed. */
 static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct lists *want,
-	const struct lists *have, uint64_t now_ms)
+	const struct lists *have, uint64_t now_ms, unsigned int *forgot)
 {
 	struct dsite *s = &d->sites[site];
 	const char *name = site_name(d, site);
@@ -366,9 +366,17 @@ static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct li
 	struct vprn_msg m;
 
 	for (uint32_t i = 0; i < want->nt && n < REPAIRS_MAX; i++) {
-		if (has_tree(have, &want->t[i], false) || d->rep.resend_tree == NULL ||
-			d->rep.resend_tree(d->rep.ctx, site, want->t[i].group, want->t[i].source) !=
-				0)
+		int rc;
+
+		if (has_tree(have, &want->t[i], false) || d->rep.resend_tree == NULL)
+			continue;
+		rc = d->rep.resend_tree(d->rep.ctx, site, want->t[i].group, want->t[i].source);
+		if (rc == -ENOENT) {
+			/* the trees module no longer puts the site in it: nothing to expect */
+			tree_drop(&s->tr, want->t[i].group);
+			(*forgot)++;
+		}
+		if (rc != 0)
 			continue;
 		n++;
 		LOG_INFO("digest", "site %s: repair: TreeUpdate %08x/%08x version %llu sent again",
@@ -382,8 +390,17 @@ static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct li
 		uint32_t nw = pass == 0 ? want->ni : want->no, nh = pass == 0 ? have->ni : have->no;
 
 		for (uint32_t i = 0; i < nw && n < REPAIRS_MAX; i++) {
-			if (has_spi(h, nh, w[i]) || d->rep.resend_sa == NULL ||
-				d->rep.resend_sa(d->rep.ctx, site, w[i], dir) != 0)
+			int rc;
+
+			if (has_spi(h, nh, w[i]) || d->rep.resend_sa == NULL)
+				continue;
+			rc = d->rep.resend_sa(d->rep.ctx, site, w[i], dir);
+			if (rc == -ENOENT) {
+				/* no generation of any channel holds it (e.g. hard lifetime) */
+				sa_drop(&s->sa, w[i], dir);
+				(*forgot)++;
+			}
+			if (rc != 0)
 				continue;
 			n++;
 			LOG_INFO("digest",
@@ -396,7 +413,7 @@ static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct li
 			vprn_msg_init(&m, VPRN_MSG_SA_REMOVE, 0);
 			m.u.sa_remove.spi = h[i];
 			m.u.sa_remove.direction = dir;
-			m.u.sa_remove.grace_ms = d->conf.stale_grace_ms;
+			m.u.sa_remove.grace_ms = d->conf.stale_sa_grace_ms;
 			if (!send_checked(d, site, &m))
 				continue;
 			n++;
@@ -416,7 +433,7 @@ static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct li
 		m.u.tree_update.source = t->source;
 		m.u.tree_update.version = t->version != 0 ? t->version : 1;
 		m.u.tree_update.removed = true;
-		m.u.tree_update.grace_ms = d->conf.stale_grace_ms;
+		m.u.tree_update.grace_ms = d->conf.stale_tree_grace_ms;
 		if (!send_checked(d, site, &m))
 			continue;
 		n++;
@@ -492,9 +509,11 @@ void vnoc_dtrack_report(
 		if (have.no > 0)
 			memcpy(have.out, dg->outbound_spis, have.no * sizeof(uint32_t));
 		vprn_state_canon(have.t, &have.nt, have.in, &have.ni, have.out, &have.no);
-		n = repair(d, site, &want, &have, now_ms);
+		unsigned int forgot = 0;
+
+		n = repair(d, site, &want, &have, now_ms, &forgot);
 		s->info.repairs += n;
-		if (n > 0)
+		if (n > 0 || forgot > 0)
 			s->info.streak = 0;
 	}
 	lists_free(&have);

@@ -39,9 +39,11 @@
 struct vnoc_dtrack;
 
 struct vnoc_dtrack_repair {
-	/** Send @site its SaInstall of (@spi, @dir) again; 0 or -ENOENT (unknown). */
+	/** Send @site its SaInstall of (@spi, @dir) again; 0, or -ENOENT (not wanted any more:
+	 * the tracker forgets it), or another -errno (not sent). */
 	int (*resend_sa)(void *ctx, uint32_t site, uint32_t spi, enum vprn_direction dir);
-	/** Send @site its TreeUpdate for (@group, @source) again; 0 or -ENOENT. */
+	/** Send @site its TreeUpdate for (@group, @source) again; 0, -ENOENT (forgotten), -errno.
+	 */
 	int (*resend_tree)(void *ctx, uint32_t site, uint32_t group, uint32_t source);
 	/** Site name for the log. */
 	const char *(*name)(void *ctx, uint32_t site);
@@ -49,8 +51,9 @@ struct vnoc_dtrack_repair {
 };
 
 struct vnoc_dtrack_conf {
-	uint64_t startup_ms;	 /* no removal of unknown state before start + this */
-	uint32_t stale_grace_ms; /* grace of the SaRemove / TreeUpdate removed of a repair */
+	uint64_t startup_ms;	      /* no removal of unknown state before start + this */
+	uint32_t stale_sa_grace_ms;   /* grace of a repair's SaRemove */
+	uint32_t stale_tree_grace_ms; /* grace of a repair's TreeUpdate removed */
 };
 
 /** Per-site figures for the CLI. */
