@@ -199,6 +199,12 @@ void vnoc_modules_site_json(struct vnoc *v, uint32_t site_id, struct vprn_json *
 	vnoc_core_site_json(core_of(v), site_id - 1, j);
 }
 
+void vnoc_site_hello_digest(struct vnoc *v, uint32_t site_id, const uint8_t *d, uint32_t len)
+{
+	if (core_of(v) != NULL)
+		vnoc_core_hello_digest(core_of(v), site_id - 1, d, len);
+}
+
 void vnoc_site_down(struct vnoc *v, uint32_t site_id)
 {
 	if (core_of(v) != NULL)

@@ -143,6 +143,11 @@ static int dtrack_start(struct vnoc_core *c)
 	return 0;
 }
 
+void vnoc_core_hello_digest(struct vnoc_core *c, uint32_t site, const uint8_t *d, uint32_t len)
+{
+	vnoc_dtrack_hello(c->dtrack, site, d, len);
+}
+
 void vnoc_core_site_json(const struct vnoc_core *c, uint32_t site, struct vprn_json *j)
 {
 	if (c != NULL && site < c->n_sites)
