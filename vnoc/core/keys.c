@@ -681,7 +681,8 @@ int vnoc_keys_resend(struct vnoc_keys *k, uint32_t site, uint32_t spi, enum vprn
 		if (dir == VPRN_DIR_INBOUND && r != NULL && !r->failed)
 			return send_install(k, c, g, site, VPRN_DIR_INBOUND, c->sender) != 0 ? 0
 											     : -EIO;
-		if (dir == VPRN_DIR_OUTBOUND && c->sender == site)
+		/* an outbound install switches the sender: only ever the current one */
+		if (dir == VPRN_DIR_OUTBOUND && c->sender == site && g == &c->cur)
 			return send_install(k, c, g, site, VPRN_DIR_OUTBOUND,
 				       c->n_rx > 0 ? c->rx[0].site : c->sender) != 0
 				       ? 0

@@ -100,7 +100,9 @@ void vnoc_keys_site_reset(struct vnoc_keys *k, uint32_t site, uint64_t now_ms);
 
 /**
  * Drift repair (digest_track.h): send @site its SaInstall of @spi in @dir
- * again (any generation still held: current, coming or retiring).
+ * again: inbound, any generation still held (current, coming or retiring);
+ * outbound, only the current one (installing an outbound SA switches the
+ * sender to it).
  * Returns 0, -ENOENT (not an SA of this site), -EIO (not sent).
  */
 int vnoc_keys_resend(struct vnoc_keys *k, uint32_t site, uint32_t spi, enum vprn_direction dir);
