@@ -450,7 +450,7 @@ void vnoc_dtrack_report(
 	struct dsite *s;
 	struct lists want, have = { 0 };
 	uint8_t exp[VPRN_STATE_DIGEST_LEN];
-	unsigned int n;
+	unsigned int n, forgot = 0;
 
 	if (site >= d->n_sites)
 		return;
@@ -509,8 +509,6 @@ void vnoc_dtrack_report(
 		if (have.no > 0)
 			memcpy(have.out, dg->outbound_spis, have.no * sizeof(uint32_t));
 		vprn_state_canon(have.t, &have.nt, have.in, &have.ni, have.out, &have.no);
-		unsigned int forgot = 0;
-
 		n = repair(d, site, &want, &have, now_ms, &forgot);
 		s->info.repairs += n;
 		if (n > 0 || forgot > 0)
