@@ -8,6 +8,7 @@
 
 #include "core.h"
 #include "db.h"
+#include "digest_track.h"
 #include "keys.h"
 #include "members.h"
 #include "metrics.h"
@@ -41,6 +42,7 @@ struct vnoc_core {
 	struct vnoc_spi_alloc *spis;
 	struct vnoc_keys *keys;
 	struct vnoc_trees *trees;
+	struct vnoc_dtrack *dtrack; /* expected state per site, StateDigest checks */
 	uint8_t probe_secret[32];
 	uint64_t next_reopt_ms;
 	struct vnoc_core_counters cnt;
