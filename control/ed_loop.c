@@ -95,6 +95,7 @@ static void on_up(void *ctx, const struct vprn_welcome *w)
 	struct ed *ed = ctx;
 
 	ed_probes_welcome(ed, w);
+	ed_sync_on_up(ed);
 	/* Resynchronise: everything the site has, as joins. */
 	if (ed->membership != NULL)
 		membership_foreach_reported(
@@ -108,7 +109,8 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 	struct ed_client_hooks hooks = { .ctx = ed,
 		.on_up = on_up,
 		.on_msg = ed_sync_on_msg,
-		.on_refresh = ed_sync_on_refresh };
+		.on_refresh = ed_sync_on_refresh,
+		.hello_digest = ed_sync_hello_digest };
 	const char *ctl_path = ctl_override != NULL ? ctl_override : ed->conf.ctl_socket;
 	sigset_t set;
 	int rc;
@@ -163,6 +165,7 @@ static void on_tick(struct ed *ed)
 		membership_ed_tick(ed->membership);
 	if (ed->apply != NULL)
 		ed_apply_tick(ed->apply, vprn_now_ms());
+	ed_sync_tick(ed, vprn_now_ms());
 	(void)dp_service(ed->dp); /* WAN ARP, tree grace expiry */
 	if (ed_sync_drain_over(vprn_now_ms()))
 		ed->stop = true;

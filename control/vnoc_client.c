@@ -281,6 +281,8 @@ static void send_hello(struct ed_client *c)
 	h->caps.replay_window_max = 4096;
 	h->caps.esn = true;
 	h->boot_id = c->boot_id;
+	if (c->hooks.hello_digest != NULL)
+		c->hooks.hello_digest(c->hooks.ctx, h->state_digest, &h->state_digest_len);
 	c->state = ED_CL_WAIT_WELCOME;
 	ed_client_send(c, &m);
 }
