@@ -17,6 +17,7 @@
 #include "dataplane/dp.h"
 #include "ed.h"
 #include "ed_apply.h"
+#include "ed_probe_glue.h"
 #include "ed_sync.h"
 #include "ed_ctl.h"
 #include "vnoc_client.h"
@@ -42,6 +43,8 @@ static void drain_punts(struct ed *ed)
 		for (unsigned int i = 0; i < n; i++) {
 			if ((unsigned int)p[i].kind < sizeof(ed->punts) / sizeof(ed->punts[0]))
 				ed->punts[p[i].kind]++;
+			if (ed_probes_punt(ed, &p[i]))
+				continue;
 			if (ed->membership != NULL && membership_ed_punt(ed->membership, &p[i]))
 				continue;
 			rte_pktmbuf_free(p[i].m);
@@ -91,7 +94,7 @@ static void on_up(void *ctx, const struct vprn_welcome *w)
 {
 	struct ed *ed = ctx;
 
-	(void)w;
+	ed_probes_welcome(ed, w);
 	ed_sync_on_up(ed);
 	/* Resynchronise: everything the site has, as joins. */
 	if (ed->membership != NULL)
@@ -137,7 +140,7 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 || (rc = ed_sync_register(ed, ed->ctl)) != 0 ||
 		(rc = add_fd(ed, vprn_ctlsock_fd(ed->ctl), TAG_CTL)) != 0)
 		return rc;
-	if ((rc = membership_start(ed)) != 0)
+	if ((rc = membership_start(ed)) != 0 || (rc = ed_probes_start(ed)) != 0)
 		return rc;
 	ed->apply = ed_apply_new(ed->dp, ed->conf.dp.wan.addr);
 	if (ed->apply == NULL)
@@ -157,6 +160,7 @@ static void on_tick(struct ed *ed)
 		;
 	ed_client_tick(ed->client, vprn_now_ms());
 	drain_punts(ed);
+	ed_probes_tick(ed, vprn_now_ms());
 	if (ed->membership != NULL)
 		membership_ed_tick(ed->membership);
 	if (ed->apply != NULL)
@@ -215,6 +219,7 @@ void ed_loop_fini(struct ed *ed)
 	ed->client = NULL;
 	membership_ed_free(ed->membership);
 	ed->membership = NULL;
+	ed_probes_stop(ed);
 	ed_apply_free(ed->apply); /* unpublishes, then wipes the SAs */
 	ed->apply = NULL;
 	vprn_ctlsock_close(ed->ctl);

@@ -102,6 +102,9 @@ struct ed_client *ed_client_new(
 
 static void drop_welcome(struct ed_client *c)
 {
+	if (c->have_welcome && c->welcome.u.welcome.peers != NULL) /* probe keys */
+		explicit_bzero(c->welcome.u.welcome.peers,
+			c->welcome.u.welcome.n_peers * sizeof(*c->welcome.u.welcome.peers));
 	if (c->have_welcome)
 		vprn_msg_free(&c->welcome);
 	c->have_welcome = false;

@@ -111,7 +111,7 @@ static int load_tls(const config_setting_t *root, const char *dir, struct vnoc_c
 static int load_timers(const config_setting_t *root, struct vnoc_conf *c, struct vprn_conf_err *err)
 {
 	static const char *const keys[] = { "refresh_interval_ms", "hold_time_ms",
-		"probe_interval_ms", "metrics_interval_ms", NULL };
+		"probe_interval_ms", "metrics_interval_ms", "startup_hold_ms", NULL };
 	const config_setting_t *g;
 	int rc;
 

@@ -100,7 +100,8 @@ static char *make_policy(uint32_t n_sites)
 	size_t o = 0;
 
 	o += (size_t)snprintf(s + o, cap - o,
-		"timers = { refresh_interval_ms = 1000; hold_time_ms = 3000; };\n"
+		"timers = { refresh_interval_ms = 1000; hold_time_ms = 3000; startup_hold_ms = 0; "
+		"};\n"
 		"trees = { debounce_ms = 20; reoptimise_interval_ms = 30000; };\n"
 		"vpns = ( { name = \"v\"; sites = (");
 	for (uint32_t i = 0; i < n_sites; i++)

@@ -217,6 +217,8 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	c->next_reopt_ms = core_now(c) + (uint64_t)c->pol->conf.reoptimise_interval_ms;
 	LOG_INFO("core", "%u sites, SPIs from 0x%08x, database %s", c->n_sites, hw,
 		p->db_path ? p->db_path : "(none)");
+	if (core_startup_init(c) != 0)
+		goto fail;
 	return c;
 fail:
 	vnoc_core_destroy(c);
@@ -344,13 +346,21 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 	vnoc_trees_site_reset(c->trees, site, now);
 	/* its groups are looked at again: SAs that failed with it are retried */
 	vnoc_members_for_each(c->members, dirty_site_cb, &d);
+	core_startup_site_up(c, site);
 }
 
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
 {
-	if (site < c->n_sites)
-		c->sites[site].up = false;
+	if (site >= c->n_sites)
+		return;
+	c->sites[site].up = false;
 	vnoc_dtrack_session(c->dtrack, site);
+	core_startup_site_down(c, site);
+}
+
+bool vnoc_core_holding(const struct vnoc_core *c)
+{
+	return c->holding;
 }
 
 /* ---- membership ---------------------------------------------------------- */
@@ -524,6 +534,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		c->cnt.refreshes++;
 		for (uint32_t i = 0; i < m->u.refresh.n_memberships; i++)
 			apply_membership(c, site, &m->u.refresh.memberships[i], false);
+		core_startup_refresh(c, site);
 		return 0;
 	case VPRN_MSG_METRICS:
 		on_metrics(c, site, &m->u.metrics);
@@ -752,22 +763,31 @@ void vnoc_core_poll(struct vnoc_core *c)
 	uint32_t vpn, group;
 
 	vnoc_members_expire(c->members, now, expire_cb, c);
-	while (vnoc_members_pop_dirty(c->members, now, &vpn, &group) == 1)
+	core_startup_poll(c, now);
+	/* during the startup hold, dirty groups wait for the complete membership */
+	while (!core_startup_holding(c, now) &&
+		vnoc_members_pop_dirty(c->members, now, &vpn, &group) == 1)
 		vnoc_core_recompute(c, vpn, group, false);
 	vnoc_keys_poll(c->keys, now);
 	vnoc_trees_poll(c->trees, now);
-	reoptimise(c, now);
+	if (!c->holding)
+		reoptimise(c, now);
 }
 
 uint64_t vnoc_core_next_deadline(const struct vnoc_core *c)
 {
-	uint64_t t = vnoc_members_next_deadline(c->members);
+	/* during the startup hold, dirty groups are not due before it ends */
+	uint64_t t = c->holding ? vnoc_members_next_expiry(c->members)
+				: vnoc_members_next_deadline(c->members);
 	uint64_t k = vnoc_keys_next_deadline(c->keys);
 	uint64_t r = vnoc_trees_next_deadline(c->trees);
+	uint64_t h = core_startup_deadline(c);
+
+	t = h < t ? h : t;
 
 	t = k < t ? k : t;
 	t = r < t ? r : t;
-	if (c->pol->conf.reoptimise_interval_ms != 0 && c->next_reopt_ms < t)
+	if (!c->holding && c->pol->conf.reoptimise_interval_ms != 0 && c->next_reopt_ms < t)
 		t = c->next_reopt_ms;
 	return t;
 }

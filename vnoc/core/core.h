@@ -12,6 +12,7 @@
  * daemon registry's id - 1.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,12 @@ void vnoc_core_site_json(const struct vnoc_core *c, uint32_t site, struct vprn_j
 
 /** The state digest of the site's hello: recorded, not compared (digest_track.h). */
 void vnoc_core_hello_digest(struct vnoc_core *c, uint32_t site, const uint8_t *d, uint32_t len);
+
+/**
+ * Startup hold (timers.startup_hold_ms): true while the core computes no tree
+ * because sites connected before the start are not all back and refreshed.
+ */
+bool vnoc_core_holding(const struct vnoc_core *c);
 
 /** Probe key shared by @a and @b (32 bytes, derived from a per-boot secret). */
 void vnoc_core_probe_key(const struct vnoc_core *c, uint32_t a, uint32_t b, uint8_t key[32]);

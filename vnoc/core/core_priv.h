@@ -25,6 +25,11 @@ struct core_site {
 	bool up;
 	uint64_t last_seen_ms;
 	uint64_t last_refusal_acct_ms;
+	/* startup hold (core_startup.c) */
+	bool expected;	  /* connected before the start: waited for */
+	bool refreshed;	  /* sent a Refresh on its current session */
+	bool persisted;	  /* in the database's `connected` table */
+	uint64_t down_ms; /* when its session ended, 0 = up or never seen */
 };
 
 struct vnoc_core {
@@ -45,6 +50,8 @@ struct vnoc_core {
 	struct vnoc_dtrack *dtrack; /* expected state per site, StateDigest checks */
 	uint8_t probe_secret[32];
 	uint64_t next_reopt_ms;
+	bool holding; /* startup hold: no tree computation yet */
+	uint64_t hold_start_ms, hold_until_ms;
 	struct vnoc_core_counters cnt;
 	struct vnoc_policy_edit *edits; /* runtime edits (strings owned), replayed at load */
 	size_t n_edits;
@@ -54,6 +61,16 @@ static inline uint64_t core_now(const struct vnoc_core *c)
 {
 	return c->clock.now_ms(c->clock.ctx);
 }
+
+/* Startup hold (core_startup.c): read the record, hook up/down/refresh, poll. */
+int core_startup_init(struct vnoc_core *c);
+void core_startup_site_up(struct vnoc_core *c, uint32_t site);
+void core_startup_site_down(struct vnoc_core *c, uint32_t site);
+void core_startup_refresh(struct vnoc_core *c, uint32_t site);
+/* Ends the hold when every expected site is back or it expired; true while it lasts. */
+bool core_startup_holding(struct vnoc_core *c, uint64_t now);
+void core_startup_poll(struct vnoc_core *c, uint64_t now);
+uint64_t core_startup_deadline(const struct vnoc_core *c);
 
 /* Recompute the trees of one group (core.c). */
 void vnoc_core_recompute(struct vnoc_core *c, uint32_t vpn, uint32_t group, bool reoptimise);

@@ -25,7 +25,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS policy_edits("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, wall_ms INTEGER NOT NULL, vpn TEXT NOT NULL,"
-	" grp TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);";
+	" grp TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS connected(site TEXT PRIMARY KEY);";
 
 enum stmt_id {
 	ST_ACCOUNT,
@@ -36,6 +37,11 @@ enum stmt_id {
 	ST_EDITS,
 	ST_ACCT_LIST,
 	ST_TRAFFIC_LIST,
+	ST_CONN_LIST,
+	ST_CONN_ADD,
+	ST_CONN_DEL,
+	ST_CONN_MARK_GET,
+	ST_CONN_MARK_SET,
 	ST_COUNT,
 };
 
@@ -55,6 +61,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" FROM accounting ORDER BY id DESC LIMIT ?) ORDER BY id",
 	[ST_TRAFFIC_LIST] = "SELECT vpn, site, grp, source, role, packets, bytes FROM traffic"
 			    " ORDER BY site, grp",
+	[ST_CONN_LIST] = "SELECT site FROM connected ORDER BY site",
+	[ST_CONN_ADD] = "INSERT OR IGNORE INTO connected VALUES(?)",
+	[ST_CONN_DEL] = "DELETE FROM connected WHERE site = ?",
+	[ST_CONN_MARK_GET] = "SELECT value FROM state WHERE key = 'connected_recorded'",
+	[ST_CONN_MARK_SET] = "INSERT OR IGNORE INTO state VALUES('connected_recorded', 1)",
 };
 
 struct vnoc_db {
@@ -301,4 +312,36 @@ int vnoc_db_traffic_rows(struct vnoc_db *db, vnoc_db_traffic_cb cb, void *ctx)
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+int vnoc_db_connected(struct vnoc_db *db, vnoc_db_site_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = db->st[ST_CONN_MARK_GET];
+	int n = 0, rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	st = db->st[ST_CONN_LIST];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cb(ctx, col(st, 0));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+int vnoc_db_connected_set(struct vnoc_db *db, const char *site, bool connected)
+{
+	sqlite3_stmt *st = db->st[connected ? ST_CONN_ADD : ST_CONN_DEL];
+
+	sqlite3_bind_text(st, 1, site, -1, SQLITE_TRANSIENT);
+	return step_done(db, st);
+}
+
+int vnoc_db_connected_mark(struct vnoc_db *db)
+{
+	return step_done(db, db->st[ST_CONN_MARK_SET]);
 }

@@ -9,11 +9,14 @@
  *   accounting   append-only: grants, refusals, leaves, expiries;
  *   traffic      per (site, group, source, role) counters reported by EDs;
  *   state        the SPI allocator's high-water mark;
- *   policy_edits runtime policy changes, replayed over the file at load.
+ *   policy_edits runtime policy changes, replayed over the file at load;
+ *   connected    the sites connected (or only just gone): a restarted VNOC
+ *                holds tree computation until they are back (core_startup.c).
  * Membership and trees are NOT stored: they are soft state, rebuilt from the
  * EDs' refreshes within one refresh interval after a restart.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vnoc_db;
@@ -79,6 +82,17 @@ struct vnoc_traffic_row {
 };
 typedef void (*vnoc_db_traffic_cb)(void *ctx, const struct vnoc_traffic_row *row);
 int vnoc_db_traffic_rows(struct vnoc_db *db, vnoc_db_traffic_cb cb, void *ctx);
+
+typedef void (*vnoc_db_site_cb)(void *ctx, const char *site);
+/**
+ * The recorded set of connected sites: @cb per site, then the count;
+ * -ENOENT when no set was ever recorded (a new database), -EIO.
+ */
+int vnoc_db_connected(struct vnoc_db *db, vnoc_db_site_cb cb, void *ctx);
+/** Add @site to the set (@connected) or remove it: 0 or -EIO. */
+int vnoc_db_connected_set(struct vnoc_db *db, const char *site, bool connected);
+/** Note that the set is recorded from now on (even while empty): 0 or -EIO. */
+int vnoc_db_connected_mark(struct vnoc_db *db);
 
 const char *vnoc_acct_event_name(enum vnoc_acct_event ev);
 

@@ -213,11 +213,18 @@ int vnoc_members_pop_dirty(struct vnoc_members *ms, uint64_t now_ms, uint32_t *v
 
 uint64_t vnoc_members_next_deadline(const struct vnoc_members *ms)
 {
-	uint64_t t = UINT64_MAX;
+	uint64_t t = vnoc_members_next_expiry(ms);
 
 	for (size_t i = 0; i < ms->n_dirty; i++)
 		if (ms->dirty[i].due_ms < t)
 			t = ms->dirty[i].due_ms;
+	return t;
+}
+
+uint64_t vnoc_members_next_expiry(const struct vnoc_members *ms)
+{
+	uint64_t t = UINT64_MAX;
+
 	for (size_t b = 0; b < MEMBERS_BUCKETS; b++)
 		for (const struct node *n = ms->bucket[b]; n != NULL; n = n->next)
 			if (n->m.expires_ms < t)

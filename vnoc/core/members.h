@@ -64,6 +64,8 @@ int vnoc_members_mark_dirty(struct vnoc_members *ms, uint32_t vpn, uint32_t grou
 
 /** Earliest time something is due (expiry or debounce); UINT64_MAX if nothing. */
 uint64_t vnoc_members_next_deadline(const struct vnoc_members *ms);
+/** Earliest expiry alone (dirty groups not counted); UINT64_MAX if none. */
+uint64_t vnoc_members_next_expiry(const struct vnoc_members *ms);
 
 /** Call @cb for every membership of (@vpn, @group), in no particular order. */
 size_t vnoc_members_for_group(

@@ -33,6 +33,7 @@ struct vnoc_strlist {
 struct vnoc_core_conf {
 	int64_t hold_time_ms;
 	int64_t refresh_interval_ms;
+	int64_t startup_hold_ms; /* -1: hold_time_ms */
 	int64_t debounce_ms;
 	int64_t reoptimise_interval_ms;
 	int64_t hysteresis_pct;

@@ -28,6 +28,9 @@ static const struct vnoc_opt timers_opts[] = {
 		"owns the rest of `timers`)"),
 	INT("hold_time_ms", CONF(hold_time_ms), 6000, 300, 3600000,
 		"a membership not refreshed for this long expires (about 3 refresh intervals)"),
+	INT("startup_hold_ms", CONF(startup_hold_ms), -1, -1, 3600000,
+		"after a start, no tree is computed until every site connected before the restart "
+		"is back and has refreshed, at most this long (-1 = hold_time_ms, 0 = no hold)"),
 };
 
 static const struct vnoc_opt trees_opts[] = {

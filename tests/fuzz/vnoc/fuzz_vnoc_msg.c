@@ -18,7 +18,7 @@
 #include "core.h"
 
 static const char policy_text[] =
-	"timers = { refresh_interval_ms = 500; hold_time_ms = 1500; };\n"
+	"timers = { refresh_interval_ms = 500; hold_time_ms = 1500; startup_hold_ms = 0; };\n"
 	"trees = { debounce_ms = 100; reoptimise_interval_ms = 2000; };\n"
 	"keys = { ack_timeout_ms = 300; ack_retries = 1; retire_grace_ms = 500; };\n"
 	"limits = { max_groups_per_site = 8; };\n"

@@ -17,7 +17,7 @@
 #define G 0xef010001u /* 239.1.0.1 */
 
 static const char *conf_fmt =
-	"timers = { refresh_interval_ms = 1000; hold_time_ms = 3000; };\n"
+	"timers = { refresh_interval_ms = 1000; hold_time_ms = 3000; startup_hold_ms = %s; };\n"
 	"trees = { debounce_ms = 100; reoptimise_interval_ms = 0; };\n"
 	"keys = { ack_timeout_ms = 500; ack_retries = 1; retire_grace_ms = 1000; };\n"
 	"vpns = ( { name = \"acme\";\n"
@@ -44,12 +44,15 @@ static uint64_t now_ms(void *ctx)
 	return ((struct ctx *)ctx)->now;
 }
 
+/* timers.startup_hold_ms: no hold, except in the tests of the hold */
+static const char *startup_hold = "0";
+
 static void write_conf(struct ctx *x, const char *branches, const char *extra)
 {
 	FILE *f = fopen(x->path, "w");
 
 	assert_non_null(f);
-	fprintf(f, conf_fmt, branches);
+	fprintf(f, conf_fmt, startup_hold, branches);
 	fputs(extra, f);
 	fclose(f);
 }
@@ -466,6 +469,179 @@ static void test_per_source(void **state)
 			assert_int_equal(x->rec.v[i].m.u.tree_update.source, s1);
 }
 
+static void refresh_empty(struct ctx *x, int site)
+{
+	struct vprn_msg m;
+
+	vprn_msg_init(&m, VPRN_MSG_REFRESH, ++seq);
+	assert_int_equal(vnoc_core_handle(x->c, (uint32_t)site, &m), 0);
+}
+
+static size_t count_type(const struct ctx *x, size_t from, enum vprn_msg_type type)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < x->rec.n; i++)
+		n += x->rec.v[i].m.type == type;
+	return n;
+}
+
+/* A new core on database @db with timers.startup_hold_ms = 2000. */
+static void hold_life(struct ctx *x, const char *db)
+{
+	struct vnoc_policy_err perr;
+	struct vnoc_core_params p;
+
+	startup_hold = "2000";
+	write_conf(x, "\"br1\", \"br2\"", "");
+	startup_hold = "0";
+	p = (struct vnoc_core_params){ .policy = vnoc_policy_load_file(x->path, &perr),
+		.db_path = db,
+		.clock = { now_ms, x },
+		.out = rec_outbox(&x->rec),
+		.config_path = x->path };
+	assert_non_null(p.policy);
+	vnoc_core_destroy(x->c); /* as abrupt as kill -9 for the core: nothing flushed */
+	x->c = vnoc_core_create(&p);
+	assert_non_null(x->c);
+}
+
+/* hq sends, br1 and br2 receive, lab has nothing: each connects and refreshes. */
+static void come_back(struct ctx *x, int site)
+{
+	vnoc_core_site_up(x->c, (uint32_t)site);
+	if (site == 0)
+		refresh(x, 0, VPRN_ROLE_SENDER);
+	else if (site == 3)
+		refresh_empty(x, 3);
+	else
+		refresh(x, site, VPRN_ROLE_RECEIVER);
+}
+
+static void unlink_db(const char *db)
+{
+	char wal[80];
+
+	unlink(db);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", db);
+	unlink(wal);
+}
+
+/*
+ * Startup hold, first start (no record): no tree before every configured site
+ * is back and has refreshed; the tree at once when the last one is.
+ */
+static void test_startup_hold_first_start(void **state)
+{
+	struct ctx *x = *state;
+	char db[64];
+	int fd;
+
+	snprintf(db, sizeof(db), "/tmp/vprn-core-db-XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	hold_life(x, db);
+	assert_true(vnoc_core_holding(x->c));
+	come_back(x, 0);
+	come_back(x, 1);
+	come_back(x, 2);
+	x->now += 1000; /* debounce long past, hold not expired */
+	vnoc_core_poll(x->c);
+	assert_true(vnoc_core_holding(x->c));
+	assert_int_equal(count_type(x, 0, VPRN_MSG_SA_INSTALL), 0);
+	assert_int_equal(count_type(x, 0, VPRN_MSG_TREE_UPDATE), 0);
+	/* the deadline is the hold's end, not the (past) debounce of the dirty group */
+	assert_int_equal(vnoc_core_next_deadline(x->c), x->now + 1000);
+	/* lab's session is up, but its first refresh has not come yet */
+	vnoc_core_site_up(x->c, 3);
+	vnoc_core_poll(x->c);
+	assert_true(vnoc_core_holding(x->c));
+	assert_int_equal(count_type(x, 0, VPRN_MSG_SA_INSTALL), 0);
+	refresh_empty(x, 3);
+	vnoc_core_poll(x->c); /* same instant */
+	assert_false(vnoc_core_holding(x->c));
+	assert_true(count_type(x, 0, VPRN_MSG_SA_INSTALL) >= 2); /* br1's and br2's inbound SAs */
+	ack_all(x, 0);
+	ack_all(x, 0);
+	assert_non_null(rec_find(&x->rec, 0, 1, VPRN_MSG_TREE_UPDATE));
+	assert_non_null(rec_find(&x->rec, 0, 2, VPRN_MSG_TREE_UPDATE));
+	unlink_db(db);
+}
+
+/*
+ * Startup hold after a restart: the core waits for the sites connected before
+ * (recorded in the database), at most startup_hold_ms; a site that never comes
+ * back is given up at expiry and is no longer waited for at the next start.
+ */
+static void test_startup_hold_restart(void **state)
+{
+	struct ctx *x = *state;
+	uint64_t t0;
+	char db[64];
+	int fd;
+
+	snprintf(db, sizeof(db), "/tmp/vprn-core-db-XXXXXX");
+	fd = mkstemp(db);
+	close(fd);
+	unlink(db);
+	/* life 0: all four sites connect; the hold ends when the last has refreshed */
+	hold_life(x, db);
+	for (int s = 0; s < 4; s++)
+		come_back(x, s);
+	vnoc_core_poll(x->c);
+	assert_false(vnoc_core_holding(x->c));
+	/* life 1 (after kill -9): hq and br1 come back, br2 and lab never do */
+	x->now += 500;
+	hold_life(x, db);
+	t0 = x->now;
+	assert_true(vnoc_core_holding(x->c));
+	come_back(x, 0);
+	come_back(x, 1);
+	x->now += 1000;
+	vnoc_core_poll(x->c);
+	assert_true(vnoc_core_holding(x->c));
+	assert_int_equal(count_type(x, 0, VPRN_MSG_SA_INSTALL), 0);
+	x->now = t0 + 1999;
+	vnoc_core_poll(x->c);
+	assert_true(vnoc_core_holding(x->c));
+	assert_int_equal(vnoc_core_next_deadline(x->c), t0 + 2000);
+	x->now = t0 + 2000; /* expiry: the tree of the sites that are back */
+	vnoc_core_poll(x->c);
+	assert_false(vnoc_core_holding(x->c));
+	ack_all(x, 0);
+	ack_all(x, 0);
+	assert_non_null(rec_find(&x->rec, 0, 1, VPRN_MSG_TREE_UPDATE));
+	assert_null(rec_find(&x->rec, 0, 2, VPRN_MSG_TREE_UPDATE));
+	/* a clean shutdown ends every session; the next start still waits for them */
+	vnoc_core_site_down(x->c, 0);
+	vnoc_core_site_down(x->c, 1);
+	/* life 2: only hq and br1 are expected (br2 and lab were gone for a hold time) */
+	x->now += 100;
+	hold_life(x, db);
+	assert_true(vnoc_core_holding(x->c));
+	come_back(x, 0);
+	vnoc_core_poll(x->c);
+	assert_true(vnoc_core_holding(x->c));
+	come_back(x, 1);
+	vnoc_core_poll(x->c);
+	assert_false(vnoc_core_holding(x->c));
+	x->now += 100; /* the debounce of the refreshes just received */
+	vnoc_core_poll(x->c);
+	assert_non_null(rec_find(&x->rec, 0, 1, VPRN_MSG_SA_INSTALL));
+	/* life 3: hq went away a hold time before the restart: only br1 is waited for */
+	vnoc_core_site_down(x->c, 0);
+	x->now += 3000;
+	vnoc_core_poll(x->c);
+	hold_life(x, db);
+	come_back(x, 1);
+	vnoc_core_poll(x->c);
+	assert_false(vnoc_core_holding(x->c));
+	unlink_db(db);
+}
+
 static void test_probe_keys(void **state)
 {
 	struct ctx *x = *state;
@@ -488,6 +664,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_edits_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_hold_first_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_hold_restart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,7 @@ class Ed:
         self.send(JOIN, field(1, 2, membership(group, role)))
 
     def refresh(self, items):
+        self.items = items  # bring_up() refreshes them again, as an ED would
         self.send(REFRESH, b"".join(field(1, 2, membership(g, r)) for g, r in items))
 
     def ack(self, ref_seq):
@@ -198,7 +199,7 @@ def free_port():
     return port
 
 
-def write_conf(d, port):
+def write_conf(d, port, startup_hold_ms=1000):
     path = os.path.join(d, "vnoc.conf")
     with open(path, "w") as f:
         f.write(f"""log_level = "debug";
@@ -207,7 +208,8 @@ database = "{d}/vnoc.db";
 listen = {{ address = "127.0.0.1"; port = {port}; }};
 tls = {{ ca = "pki/ca.pem"; cert = "pki/vnoc.pem"; key = "pki/vnoc.key"; crl = "";
         handshake_timeout_ms = 2000; }};
-timers = {{ refresh_interval_ms = 1000; hold_time_ms = 3000; }};
+timers = {{ refresh_interval_ms = 1000; hold_time_ms = 3000;
+           startup_hold_ms = {startup_hold_ms}; }};
 trees = {{ debounce_ms = 50; }};
 keys = {{ ack_timeout_ms = 1000; ack_retries = 2; retire_grace_ms = 500; }};
 vpns = ( {{ name = "acme";
@@ -232,6 +234,8 @@ def bring_up(eds):
     while quiet < 3:
         got = 0
         for e in eds:
+            if hasattr(e, "items"):
+                e.refresh(e.items)
             e.poll(0.15)
             for m in e.take_all(SA_INSTALL) + e.take_all(TREE_UPDATE):
                 seen[e.name].append(m)
@@ -252,16 +256,20 @@ def scenario(d, pki, port, conf, sock):
         check(len(hq.probe_keys.get("br1", b"")) == 32 and
               hq.probe_keys["br1"] == br1.probe_keys.get("hq"),
               "welcome: both ends of a pair get the same 32-byte probe key")
+        # first start, no record: the startup hold waits for every configured site;
+        # br2 never comes, so the trees come when the hold (1 s) expires
         hq.join(G, 2)
         br1.join(G, 1)
         lab.join(G, 1)
+        for e in eds:
+            e.refresh([])
         _, r, _ = hq.expect(JOIN_RESULT)
         check(r.get(2, [0])[0] == 1, "hq may send: granted")
         _, r, _ = lab.expect(JOIN_RESULT)
         check(r.get(2, [0])[0] == 0 and r.get(3, [0])[0] == 1,
               "lab may not receive: refused NOT_ALLOWED_RECEIVE")
         # make-before-break: br1's inbound SA first; hq's outbound only after br1's ack
-        _, sa_in, sa_in_seq = br1.expect(SA_INSTALL)
+        _, sa_in, sa_in_seq = br1.expect(SA_INSTALL, timeout=20)
         check(sa_in.get(2, [0])[0] == 1 and len(sa_in.get(4, [b""])[0]) == 16,
               "br1 gets the inbound SA (16-byte key)")
         hq.poll(0.3)
@@ -312,6 +320,9 @@ def scenario(d, pki, port, conf, sock):
         vnoc.wait(timeout=5)
         for e in eds:
             e.close()
+        # a startup hold that cannot expire during the test: it must end because
+        # the sites connected before the restart (hq, br1, lab) are back
+        write_conf(d, port, startup_hold_ms=600000)
         vnoc = start(conf, vlog)
         time.sleep(0.5)
         acct2 = ctl(sock, "accounting")
@@ -322,7 +333,19 @@ def scenario(d, pki, port, conf, sock):
         eds = [hq, br2]
         hq.refresh([(G, 2)])
         br2.refresh([(G, 1)])
+        br2.poll(1.0)
+        check(not [m for m in br2.inbox if m[0] in (SA_INSTALL, TREE_UPDATE)],
+              "startup hold: no SA and no tree while br1 and lab are not back")
+        br1, lab = Ed(port, pki, "br1"), Ed(port, pki, "lab")
+        eds += [br1, lab]
+        br1.refresh([])
+        check(lab.expect(TREE_UPDATE, timeout=1.0)[0] is None, "lab: still nothing")
+        lab.refresh([])
+        first = br2.expect(SA_INSTALL, timeout=20)
+        check(first[0] == SA_INSTALL, "the hold ends when the last previous site refreshed")
+        br2.ack(first[2])
         seen = bring_up(eds)
+        seen["br2"].append(first)
         tus = [m for m in seen["br2"] if m[0] == TREE_UPDATE]
         new_spis = {m[1].get(1)[0] for m in seen["br2"] + seen["hq"] if m[0] == SA_INSTALL}
         check(len(tus) >= 1, "restarted VNOC rebuilt the tree from refreshes")
