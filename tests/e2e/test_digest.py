@@ -5,6 +5,7 @@ shared tree). Checks, on digests and flags (never time):
   - once the group is up and a stream flows, every site is `in_sync` at the
     VNOC, and the digest each ED reports (`vprnctl ed status`) equals the
     VNOC's expected digest for it - non-trivially (trees and SPIs included);
+  - rekeys under the stream never make a digest mismatch nor a repair;
   - after kill -9 of the VNOC and a restart, the EDs reconnect, the new VNOC
     installs fresh trees and SAs and removes the old ones, and every site
     converges to `in_sync` again, with the ED and VNOC digests equal and no
@@ -94,6 +95,15 @@ def test_digest_in_sync_and_after_vnoc_restart(make_testbed):
             assert e["expected_trees"] == 1 and mine["trees"] == 1, s.name
             assert e["expected_inbound_spis"] + e["expected_outbound_spis"] >= 1, s.name
             assert mine["sent"] >= 1, s.name
+        # rekeys (make-before-break) under the stream: digests follow, never a repair
+        for _ in range(4):
+            spis = {s.name: ed_spis(bed, s) for s in bed.sites}
+            tb.vprnctl(bed.vnoc_ctl, "vnoc", "rekey")
+            tb.wait_until(lambda: all(not (ed_spis(bed, s) & spis[s.name]) for s in bed.sites),
+                          60, what="rekey done (old SPIs retired everywhere)")
+        sites = wait_converged(bed, 60)
+        assert sum(e["repairs"] for e in sites.values()) == 0, sites
+        assert sum(e["digest_mismatch"] for e in sites.values()) == 0, sites
         before = {s.name: ed_spis(bed, s) for s in bed.sites}
         versions = {s.name: tb.vprnctl(s.ctl, "ed", "digest")["trees"][0]["version"]
                     for s in bed.sites}

@@ -123,6 +123,13 @@ static const char *dt_name(void *ctx, uint32_t site)
 	return site < c->n_sites ? c->sites[site].name : NULL;
 }
 
+static bool dt_holding(void *ctx)
+{
+	const struct vnoc_core *c = ctx;
+
+	return c->holding;
+}
+
 static struct vnoc_dtrack_conf dt_conf(const struct vnoc_policy *p)
 {
 	return (struct vnoc_dtrack_conf){ .startup_ms = (uint64_t)p->conf.hold_time_ms,
@@ -133,7 +140,7 @@ static struct vnoc_dtrack_conf dt_conf(const struct vnoc_policy *p)
 /* Modules send through the tracker, which keeps each site's expected state. */
 static int dtrack_start(struct vnoc_core *c)
 {
-	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, c };
+	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, dt_holding, c };
 	struct vnoc_dtrack_conf conf = dt_conf(c->pol);
 
 	c->dtrack = vnoc_dtrack_create(c->n_sites, &c->out, &rep, &conf, core_now(c));
