@@ -494,6 +494,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		return 0;
 	case VPRN_MSG_BYE:
 		vnoc_members_drop_site(c->members, site, core_now(c), leave_cb, c);
+		core_startup_bye(c, site);
 		return 0;
 	case VPRN_MSG_DIGEST:
 	case VPRN_MSG_KEEPALIVE:

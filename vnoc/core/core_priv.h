@@ -28,6 +28,7 @@ struct core_site {
 	bool expected;	  /* connected before the start: waited for */
 	bool refreshed;	  /* sent a Refresh on its current session */
 	bool persisted;	  /* in the database's `connected` table */
+	bool said_bye;	  /* its ED left with Bye (planned): not waited for */
 	uint64_t down_ms; /* when its session ended, 0 = up or never seen */
 };
 
@@ -65,6 +66,7 @@ int core_startup_init(struct vnoc_core *c);
 void core_startup_site_up(struct vnoc_core *c, uint32_t site);
 void core_startup_site_down(struct vnoc_core *c, uint32_t site);
 void core_startup_refresh(struct vnoc_core *c, uint32_t site);
+void core_startup_bye(struct vnoc_core *c, uint32_t site);
 /* Ends the hold when every expected site is back or it expired; true while it lasts. */
 bool core_startup_holding(struct vnoc_core *c, uint64_t now);
 void core_startup_poll(struct vnoc_core *c, uint64_t now);
