@@ -933,6 +933,7 @@ static Vprn__StateDigest *enc_digest(struct enc *e, const struct vprn_digest *d)
 	if (p == NULL || tp == NULL || ta == NULL)
 		return NULL;
 	p->digest = bin(d->digest, d->digest_len);
+	p->vnoc_seq = d->vnoc_seq;
 	for (uint32_t i = 0; i < d->n_trees; i++) {
 		vprn__installed_tree__init(&ta[i]);
 		ta[i].group = d->trees[i].group;
@@ -1348,6 +1349,7 @@ static int dec_digest(const Vprn__StateDigest *p, struct vprn_digest *d)
 
 	if (p == NULL || dec_bytes(d->digest, sizeof(d->digest), &d->digest_len, p->digest) != 0)
 		return -EPROTO;
+	d->vnoc_seq = p->vnoc_seq;
 	d->trees = dec_array(p->n_trees, VPRN_MSG_MAX_ITEMS, sizeof(*d->trees), &err);
 	if (d->trees == NULL)
 		return err;

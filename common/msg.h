@@ -205,6 +205,7 @@ struct vprn_digest {
 	uint32_t n_inbound_spis;
 	uint32_t *outbound_spis;
 	uint32_t n_outbound_spis;
+	uint64_t vnoc_seq; /**< last VNOC envelope seq the ED applied before computing it */
 };
 
 struct vprn_bye {

@@ -22,6 +22,7 @@ struct membership_ed;
 struct ed_client;
 struct ed_apply;
 struct vprn_ctlsock;
+struct ed_probes;
 
 struct ed {
 	struct ed_conf conf;
@@ -30,6 +31,7 @@ struct ed {
 	struct vprn_ctlsock *ctl;
 	struct membership_ed *membership; /**< IGMP querier, source discovery */
 	struct ed_apply *apply;		  /**< VNOC trees and SAs -> data plane (ed_apply.h) */
+	struct ed_probes *probes;	  /**< site-to-site probes (ed_probe_glue.h), NULL = off */
 	int epfd;
 	int sigfd;
 	int tickfd;

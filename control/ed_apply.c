@@ -9,12 +9,13 @@
 
 #include "common/clock.h"
 #include "common/conf.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "dataplane/dp.h"
 #include "dataplane/esp/esp.h"
 
-#define MAX_SAS 1024
-#define MAX_TREES 256
+#define MAX_SAS ED_APPLY_MAX_SAS
+#define MAX_TREES ED_APPLY_MAX_TREES
 #define NO_DEADLINE UINT64_MAX
 
 struct ed_sa {
@@ -26,6 +27,7 @@ struct ed_sa {
 	uint32_t peer_addr; /* pairwise */
 	uint64_t order;	    /* install order: the newest outbound SA wins */
 	uint64_t wipe_ms;   /* removal / hard lifetime deadline, NO_DEADLINE = none */
+	bool removed;	    /* SaRemove received: retiring, out of the state digest */
 };
 
 struct ed_tree {
@@ -290,8 +292,18 @@ static int sa_install(struct ed_apply *a, const struct vprn_sa_install *in)
 	rc = xform_of(in->transform, &p.xform);
 	if (rc != 0)
 		return rc;
-	if (sa_find(a, in->spi, in->direction) != NULL)
-		return 0; /* a resend of an install we already have: idempotent */
+	s = sa_find(a, in->spi, in->direction);
+	if (s != NULL) {
+		/* a resend of an install we already have: idempotent; one we were told
+		 * to remove is wanted again (a VNOC repair): it stays */
+		if (s->removed && sa_live(s, now)) {
+			s->removed = false;
+			s->wipe_ms = in->lifetime.hard_seconds != 0
+					     ? now + (uint64_t)in->lifetime.hard_seconds * 1000
+					     : NO_DEADLINE;
+		}
+		return 0;
+	}
 	if (a->n_sas == MAX_SAS)
 		return -ENOSPC;
 	p.spi = in->spi;
@@ -358,6 +370,7 @@ static void sa_remove(struct ed_apply *a, const struct vprn_sa_remove *r)
 
 	if (s == NULL)
 		return;
+	s->removed = true;
 	at = vprn_now_ms() + r->grace_ms;
 	if (at < s->wipe_ms)
 		s->wipe_ms = at;
@@ -479,6 +492,33 @@ unsigned int ed_apply_groups(
 	return n;
 }
 
+int ed_apply_state(const struct ed_apply *a, uint64_t now_ms, struct ed_apply_state *st)
+{
+	st->n_trees = st->n_in = st->n_out = 0;
+	for (unsigned int i = 0; i < a->n_trees; i++) {
+		const struct ed_tree *t = &a->trees[i];
+
+		if (t->remove_ms != NO_DEADLINE)
+			continue; /* removed: forwarding out its grace period only */
+		st->trees[st->n_trees++] = (struct vprn_installed_tree){
+			.group = t->u.group, .source = t->u.source, .version = t->u.version
+		};
+	}
+	for (unsigned int i = 0; i < a->n_sas; i++) {
+		const struct ed_sa *s = &a->sas[i];
+
+		if (s->removed || !sa_live(s, now_ms))
+			continue;
+		if (s->dir == VPRN_DIR_INBOUND)
+			st->in[st->n_in++] = s->spi;
+		else
+			st->out[st->n_out++] = s->spi;
+	}
+	vprn_state_canon(st->trees, &st->n_trees, st->in, &st->n_in, st->out, &st->n_out);
+	return vprn_state_digest(
+		st->trees, st->n_trees, st->in, st->n_in, st->out, st->n_out, st->digest);
+}
+
 void ed_apply_status_json(const struct ed_apply *a, struct vprn_json *j)
 {
 	vprn_json_obj_begin(j);
@@ -520,6 +560,7 @@ void ed_apply_status_json(const struct ed_apply *a, struct vprn_json *j)
 		vprn_json_kv_ipv4(j, "group", s->group);
 		vprn_json_kv_ipv4(j, "peer", s->peer_addr);
 		vprn_json_kv_bool(j, "retiring", s->wipe_ms != NO_DEADLINE);
+		vprn_json_kv_bool(j, "removed", s->removed);
 		vprn_json_obj_end(j);
 	}
 	vprn_json_arr_end(j);

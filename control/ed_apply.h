@@ -27,8 +27,23 @@
 #include "common/json.h"
 #include "common/msg.h"
 
+#define ED_APPLY_MAX_SAS 1024
+#define ED_APPLY_MAX_TREES 256
+
 struct dp;
 struct ed_apply;
+
+/**
+ * What the state digest covers (docs/protocol.md, "State digest"): the trees
+ * not removed and the SAs not removed (by SaRemove or their hard lifetime),
+ * as committed to the data plane; lists canonical (sorted, unique).
+ */
+struct ed_apply_state {
+	struct vprn_installed_tree trees[ED_APPLY_MAX_TREES];
+	uint32_t in[ED_APPLY_MAX_SAS], out[ED_APPLY_MAX_SAS];
+	uint32_t n_trees, n_in, n_out;
+	uint8_t digest[32];
+};
 
 /** @return NULL with errno set. */
 struct ed_apply *ed_apply_new(struct dp *dp, uint32_t wan_addr);
@@ -48,6 +63,9 @@ void ed_apply_tick(struct ed_apply *a, uint64_t now_ms);
 /** Groups this ED has a tree for (for traffic reports): up to max, @return count. */
 unsigned int ed_apply_groups(
 	const struct ed_apply *a, uint32_t *groups, bool *sender, unsigned int max);
+
+/** The installed state and its digest. @return 0 or -errno. */
+int ed_apply_state(const struct ed_apply *a, uint64_t now_ms, struct ed_apply_state *st);
 
 /** JSON: trees and SAs as the control thread sees them (no keys). */
 void ed_apply_status_json(const struct ed_apply *a, struct vprn_json *j);

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "control/membership/membership_conf.h"
+#include "control/ed_probe.h"
 
 #define DEFAULT_CTL "/run/vprn/ed.sock"
 
@@ -83,10 +84,12 @@ static int load_vnoc(
 }
 
 static int load_port(const config_setting_t *root, const char *name, struct dp_port_conf *p,
-	uint32_t *gateway, struct vprn_conf_err *err)
+	uint32_t *gateway, uint16_t *probe_port, struct vprn_conf_err *err)
 {
 	static const char *const lan_keys[] = { "device", "address", "mtu", NULL };
-	static const char *const wan_keys[] = { "device", "address", "gateway", "mtu", NULL };
+	static const char *const wan_keys[] = { "device", "address", "gateway", "mtu", "probe_port",
+		NULL };
+	uint32_t probe = ED_PROBE_PORT_DEFAULT;
 	const config_setting_t *g;
 	uint32_t mtu = 1500;
 	int rc;
@@ -107,8 +110,10 @@ static int load_port(const config_setting_t *root, const char *name, struct dp_p
 			"'%s.address' is not a usable host address", name);
 	if (gateway == NULL)
 		return 0;
-	if ((rc = vprn_conf_ipv4(g, "gateway", false, gateway, err)) != 0)
+	if ((rc = vprn_conf_ipv4(g, "gateway", false, gateway, err)) != 0 ||
+		(rc = vprn_conf_u32(g, "probe_port", false, 0, 65535, &probe, err)) != 0)
 		return rc;
+	*probe_port = (uint16_t)probe; /* 0 = no probing */
 	if (*gateway != 0 && ((*gateway ^ p->addr) & mask_of(p->prefix_len)) != 0)
 		return vprn_conf_fail(err, config_setting_get_member(g, "gateway"), NULL,
 			"'%s.gateway' is not on the %s subnet", name, name);
@@ -183,8 +188,9 @@ int ed_conf_load(const char *path, struct ed_conf *conf, struct vprn_conf_err *e
 		(rc = vprn_conf_str(root, "ctl_socket", false, conf->ctl_socket,
 			 sizeof(conf->ctl_socket), err)) != 0 ||
 		(rc = load_vnoc(root, dir, conf, err)) != 0 ||
-		(rc = load_port(root, "lan", &conf->dp.lan, NULL, err)) != 0 ||
-		(rc = load_port(root, "wan", &conf->dp.wan, &conf->dp.wan_gateway, err)) != 0 ||
+		(rc = load_port(root, "lan", &conf->dp.lan, NULL, NULL, err)) != 0 ||
+		(rc = load_port(root, "wan", &conf->dp.wan, &conf->dp.wan_gateway,
+			 &conf->dp.probe_port, err)) != 0 ||
 		(rc = load_dataplane(root, conf, err)) != 0)
 		goto out;
 	for (const char *p = conf->site; *p != '\0'; p++)

@@ -12,6 +12,7 @@
 #include "control/membership/membership_ctl.h"
 #include "control/membership/membership_ed.h"
 #include "ed.h"
+#include "ed_sync.h"
 #include "vnoc_client.h"
 
 static void port_json(struct vprn_json *j, const char *key, const struct dp_port_conf *p)
@@ -43,6 +44,8 @@ static int cmd_status(
 	vprn_json_kv_u64(j, "uptime_s", (vprn_now_ms() - ed->start_ms) / 1000);
 	vprn_json_key(j, "vnoc");
 	ed_client_status_json(ed->client, j);
+	vprn_json_key(j, "state_digest");
+	ed_sync_status_json(ed, j);
 	vprn_json_key(j, "dataplane");
 	vprn_json_obj_begin(j);
 	port_json(j, "lan", &ed->conf.dp.lan);

@@ -17,6 +17,7 @@
 #include "dataplane/dp.h"
 #include "ed.h"
 #include "ed_apply.h"
+#include "ed_probe_glue.h"
 #include "ed_sync.h"
 #include "ed_ctl.h"
 #include "vnoc_client.h"
@@ -42,6 +43,8 @@ static void drain_punts(struct ed *ed)
 		for (unsigned int i = 0; i < n; i++) {
 			if ((unsigned int)p[i].kind < sizeof(ed->punts) / sizeof(ed->punts[0]))
 				ed->punts[p[i].kind]++;
+			if (ed_probes_punt(ed, &p[i]))
+				continue;
 			if (ed->membership != NULL && membership_ed_punt(ed->membership, &p[i]))
 				continue;
 			rte_pktmbuf_free(p[i].m);
@@ -91,7 +94,8 @@ static void on_up(void *ctx, const struct vprn_welcome *w)
 {
 	struct ed *ed = ctx;
 
-	(void)w;
+	ed_probes_welcome(ed, w);
+	ed_sync_on_up(ed);
 	/* Resynchronise: everything the site has, as joins. */
 	if (ed->membership != NULL)
 		membership_foreach_reported(
@@ -105,7 +109,8 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 	struct ed_client_hooks hooks = { .ctx = ed,
 		.on_up = on_up,
 		.on_msg = ed_sync_on_msg,
-		.on_refresh = ed_sync_on_refresh };
+		.on_refresh = ed_sync_on_refresh,
+		.hello_digest = ed_sync_hello_digest };
 	const char *ctl_path = ctl_override != NULL ? ctl_override : ed->conf.ctl_socket;
 	sigset_t set;
 	int rc;
@@ -135,7 +140,7 @@ int ed_loop_init(struct ed *ed, const char *ctl_override)
 	if ((rc = ed_ctl_register(ed, ed->ctl)) != 0 || (rc = ed_sync_register(ed, ed->ctl)) != 0 ||
 		(rc = add_fd(ed, vprn_ctlsock_fd(ed->ctl), TAG_CTL)) != 0)
 		return rc;
-	if ((rc = membership_start(ed)) != 0)
+	if ((rc = membership_start(ed)) != 0 || (rc = ed_probes_start(ed)) != 0)
 		return rc;
 	ed->apply = ed_apply_new(ed->dp, ed->conf.dp.wan.addr);
 	if (ed->apply == NULL)
@@ -155,10 +160,12 @@ static void on_tick(struct ed *ed)
 		;
 	ed_client_tick(ed->client, vprn_now_ms());
 	drain_punts(ed);
+	ed_probes_tick(ed, vprn_now_ms());
 	if (ed->membership != NULL)
 		membership_ed_tick(ed->membership);
 	if (ed->apply != NULL)
 		ed_apply_tick(ed->apply, vprn_now_ms());
+	ed_sync_tick(ed, vprn_now_ms());
 	(void)dp_service(ed->dp); /* WAN ARP, tree grace expiry */
 	if (ed_sync_drain_over(vprn_now_ms()))
 		ed->stop = true;
@@ -212,6 +219,7 @@ void ed_loop_fini(struct ed *ed)
 	ed->client = NULL;
 	membership_ed_free(ed->membership);
 	ed->membership = NULL;
+	ed_probes_stop(ed);
 	ed_apply_free(ed->apply); /* unpublishes, then wipes the SAs */
 	ed->apply = NULL;
 	vprn_ctlsock_close(ed->ctl);

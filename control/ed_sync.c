@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/conf.h"
 #include "common/ctlsock.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "control/membership/membership_ed.h"
 #include "dataplane/dp.h"
@@ -27,6 +28,103 @@ struct ed_traffic_prev {
 };
 
 static struct ed_traffic_prev prev_tab[ED_TRAFFIC_MAX];
+
+/*
+ * State digest (docs/protocol.md): recomputed every tick; sent after a change
+ * has been quiet for ED_DIGEST_DEBOUNCE_MS, and every refresh interval.
+ */
+static struct {
+	struct ed_apply_state st; /* the last computation */
+	bool valid;
+	uint64_t applied_seq; /* last VNOC message applied in this session */
+	bool dirty;	      /* changed since the last StateDigest sent */
+	uint64_t change_ms;   /* last change */
+	uint64_t sent;	      /* StateDigest messages sent */
+	uint8_t last_sent[VPRN_STATE_DIGEST_LEN];
+} dg;
+
+static void digest_update(struct ed *ed, uint64_t now)
+{
+	static uint8_t prev[VPRN_STATE_DIGEST_LEN];
+
+	if (ed->apply == NULL || ed_apply_state(ed->apply, now, &dg.st) != 0) {
+		dg.valid = false;
+		return;
+	}
+	if (!dg.valid || memcmp(prev, dg.st.digest, sizeof(prev)) != 0) {
+		memcpy(prev, dg.st.digest, sizeof(prev));
+		dg.dirty = true;
+		dg.change_ms = now;
+	}
+	dg.valid = true;
+}
+
+static void send_digest(struct ed *ed)
+{
+	struct vprn_msg m;
+
+	digest_update(ed, vprn_now_ms());
+	if (!dg.valid || ed->client == NULL || ed_client_state(ed->client) != ED_CL_UP)
+		return;
+	vprn_msg_init(&m, VPRN_MSG_DIGEST, 0);
+	memcpy(m.u.digest.digest, dg.st.digest, VPRN_STATE_DIGEST_LEN);
+	m.u.digest.digest_len = VPRN_STATE_DIGEST_LEN;
+	m.u.digest.trees = dg.st.trees;
+	m.u.digest.n_trees = dg.st.n_trees;
+	m.u.digest.inbound_spis = dg.st.in;
+	m.u.digest.n_inbound_spis = dg.st.n_in;
+	m.u.digest.outbound_spis = dg.st.out;
+	m.u.digest.n_outbound_spis = dg.st.n_out;
+	m.u.digest.vnoc_seq = dg.applied_seq;
+	if (ed_client_send(ed->client, &m) == 0) {
+		dg.sent++;
+		dg.dirty = false;
+		memcpy(dg.last_sent, dg.st.digest, VPRN_STATE_DIGEST_LEN);
+	}
+}
+
+void ed_sync_on_up(struct ed *ed)
+{
+	(void)ed;
+	dg.applied_seq = 0; /* sequence numbers start again with each session */
+	dg.dirty = true;
+	dg.change_ms = vprn_now_ms();
+}
+
+void ed_sync_tick(struct ed *ed, uint64_t now_ms)
+{
+	digest_update(ed, now_ms);
+	if (dg.dirty && now_ms - dg.change_ms >= ED_DIGEST_DEBOUNCE_MS)
+		send_digest(ed);
+}
+
+void ed_sync_hello_digest(void *ctx, uint8_t *digest, uint32_t *len)
+{
+	struct ed *ed = ctx;
+
+	digest_update(ed, vprn_now_ms());
+	*len = 0;
+	if (dg.valid) {
+		memcpy(digest, dg.st.digest, VPRN_STATE_DIGEST_LEN);
+		*len = VPRN_STATE_DIGEST_LEN;
+	}
+}
+
+void ed_sync_status_json(struct ed *ed, struct vprn_json *j)
+{
+	char hex[2 * VPRN_STATE_DIGEST_LEN + 1];
+
+	digest_update(ed, vprn_now_ms());
+	vprn_json_obj_begin(j);
+	vprn_json_kv_str(j, "digest", dg.valid ? vprn_digest_hex(dg.st.digest, 32, hex) : "");
+	vprn_json_kv_u64(j, "trees", dg.valid ? dg.st.n_trees : 0);
+	vprn_json_kv_u64(j, "inbound_spis", dg.valid ? dg.st.n_in : 0);
+	vprn_json_kv_u64(j, "outbound_spis", dg.valid ? dg.st.n_out : 0);
+	vprn_json_kv_u64(j, "vnoc_seq", dg.applied_seq);
+	vprn_json_kv_u64(j, "sent", dg.sent);
+	vprn_json_kv_str(j, "last_sent", dg.sent > 0 ? vprn_digest_hex(dg.last_sent, 32, hex) : "");
+	vprn_json_obj_end(j);
+}
 
 static void send_ack(struct ed *ed, const struct vprn_ack *ack)
 {
@@ -63,7 +161,11 @@ int ed_sync_on_msg(void *ctx, const struct vprn_msg *msg)
 	rc = ed_apply_msg(ed->apply, msg, &ack);
 	if (rc == 1)
 		send_ack(ed, &ack);
-	else if (rc == -ENOTSUP)
+	if (rc >= 0) {
+		dg.applied_seq = msg->seq;
+		dg.dirty = true;
+		dg.change_ms = vprn_now_ms();
+	} else if (rc == -ENOTSUP)
 		LOG_DEBUG("sync", "ignoring %s from the VNOC", vprn_msg_type_name(msg->type));
 	return 0;
 }
@@ -162,6 +264,7 @@ void ed_sync_on_refresh(void *ctx)
 
 	send_refresh(ed);
 	send_traffic(ed);
+	send_digest(ed);
 }
 
 /* vprnctl ed sas: trees and SAs as applied (never keys). */
@@ -214,7 +317,47 @@ static int cmd_groups(
 	return 0;
 }
 
+/* vprnctl ed digest: the state digest and the lists it covers. */
+static int cmd_digest(
+	void *ctx, int argc, char **argv, struct vprn_json *j, char *err, size_t errlen)
+{
+	struct ed *ed = ctx;
+
+	(void)argv;
+	if (argc != 0) {
+		snprintf(err, errlen, "usage: digest");
+		return -EINVAL;
+	}
+	digest_update(ed, vprn_now_ms());
+	vprn_json_obj_begin(j);
+	vprn_json_key(j, "summary");
+	ed_sync_status_json(ed, j);
+	vprn_json_key(j, "trees");
+	vprn_json_arr_begin(j);
+	for (uint32_t i = 0; dg.valid && i < dg.st.n_trees; i++) {
+		vprn_json_obj_begin(j);
+		vprn_json_kv_ipv4(j, "group", dg.st.trees[i].group);
+		vprn_json_kv_ipv4(j, "source", dg.st.trees[i].source);
+		vprn_json_kv_u64(j, "version", dg.st.trees[i].version);
+		vprn_json_obj_end(j);
+	}
+	vprn_json_arr_end(j);
+	vprn_json_key(j, "inbound_spis");
+	vprn_json_arr_begin(j);
+	for (uint32_t i = 0; dg.valid && i < dg.st.n_in; i++)
+		vprn_json_u64(j, dg.st.in[i]);
+	vprn_json_arr_end(j);
+	vprn_json_key(j, "outbound_spis");
+	vprn_json_arr_begin(j);
+	for (uint32_t i = 0; dg.valid && i < dg.st.n_out; i++)
+		vprn_json_u64(j, dg.st.out[i]);
+	vprn_json_arr_end(j);
+	vprn_json_obj_end(j);
+	return 0;
+}
+
 static const struct vprn_ctl_cmd sync_cmds[] = {
+	{ "digest", "digest: the state digest and the trees and SPIs it covers", cmd_digest },
 	{ "groups", "groups: the data plane's group table (trees, counters)", cmd_groups },
 	{ "sas", "sas: trees and SAs installed from the VNOC (no keys)", cmd_sas },
 };

@@ -31,7 +31,21 @@ int ed_sync_on_msg(void *ctx, const struct vprn_msg *msg);
 /** on_refresh hook (ctx = struct ed). */
 void ed_sync_on_refresh(void *ctx);
 
-/** Register `groups` and `sas` on the ED's control socket. @return 0 or -errno. */
+/** A change of the installed state is reported after this much quiet. */
+#define ED_DIGEST_DEBOUNCE_MS 500
+
+struct vprn_json;
+
+/** Welcome received: a new session (its sequence numbers start again). */
+void ed_sync_on_up(struct ed *ed);
+/** Every tick: recompute the state digest; send it once a change is quiet. */
+void ed_sync_tick(struct ed *ed, uint64_t now_ms);
+/** hello_digest hook of the VNOC client (ctx = struct ed): the current digest. */
+void ed_sync_hello_digest(void *ctx, uint8_t *digest, uint32_t *len);
+/** JSON object: the state digest (hex) and what it covers (for `status`). */
+void ed_sync_status_json(struct ed *ed, struct vprn_json *j);
+
+/** Register `groups`, `sas` and `digest` on the ED's control socket. @return 0 or -errno. */
 int ed_sync_register(struct ed *ed, struct vprn_ctlsock *ctl);
 
 /**

@@ -102,6 +102,9 @@ struct ed_client *ed_client_new(
 
 static void drop_welcome(struct ed_client *c)
 {
+	if (c->have_welcome && c->welcome.u.welcome.peers != NULL) /* probe keys */
+		explicit_bzero(c->welcome.u.welcome.peers,
+			c->welcome.u.welcome.n_peers * sizeof(*c->welcome.u.welcome.peers));
 	if (c->have_welcome)
 		vprn_msg_free(&c->welcome);
 	c->have_welcome = false;
@@ -278,6 +281,8 @@ static void send_hello(struct ed_client *c)
 	h->caps.replay_window_max = 4096;
 	h->caps.esn = true;
 	h->boot_id = c->boot_id;
+	if (c->hooks.hello_digest != NULL)
+		c->hooks.hello_digest(c->hooks.ctx, h->state_digest, &h->state_digest_len);
 	c->state = ED_CL_WAIT_WELCOME;
 	ed_client_send(c, &m);
 }

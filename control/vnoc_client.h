@@ -39,6 +39,8 @@ struct ed_client_hooks {
 	int (*on_msg)(void *ctx, const struct vprn_msg *msg);
 	/** Every refresh interval while up (soft-state refresh). */
 	void (*on_refresh)(void *ctx);
+	/** The state digest for the hello (up to VPRN_DIGEST_MAX bytes; *len 0: none). */
+	void (*hello_digest)(void *ctx, uint8_t *digest, uint32_t *len);
 };
 
 struct ed_client;

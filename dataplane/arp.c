@@ -95,11 +95,23 @@ static int arp_send_request(struct dp *dp, uint32_t target)
 	return dp_inject_frame(dp, DP_WAN, f, sizeof(f));
 }
 
-/* Next hops in use: one per configured neighbour (gateway or on-link peer). */
-static void arp_mark_wanted(struct dp *dp)
+/* Next hops in use: one per configured neighbour (gateway or on-link peer), and probes'. */
+static void arp_mark_wanted(struct dp *dp, uint64_t now)
 {
 	for (unsigned int i = 0; i < DP_ARP_ENTRIES; i++)
 		dp->arp[i].wanted = false;
+	for (unsigned int i = 0; i < DP_PROBE_NH_MAX; i++) {
+		struct dp_probe_nh *p = &dp->probe_nh[i];
+		struct dp_arp_entry *e;
+
+		if (p->ip != 0 && now - p->last_use_ms > DP_PROBE_NH_IDLE_MS)
+			p->ip = 0; /* no probe for a minute */
+		if (p->ip == 0)
+			continue;
+		e = arp_get(dp, p->ip, true);
+		if (e != NULL)
+			e->wanted = true;
+	}
 	for (unsigned int i = 0; i < dp->cfg->n_nbrs; i++) {
 		struct dp_arp_entry *e = arp_get(dp, dp_next_hop(dp, dp->cfg->nbrs[i].addr), true);
 
@@ -173,7 +185,7 @@ int dp_service(struct dp *dp)
 	if (dp == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&dp->cfg_lock);
-	arp_mark_wanted(dp);
+	arp_mark_wanted(dp, now);
 	changed = arp_learn(dp, now);
 	changed |= grace_expire(dp, now);
 	if (dp->conf.wan.addr != 0)

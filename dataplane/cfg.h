@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/dp_priv.h"
 
 struct dp_group_cfg {
 	struct dp_group_conf conf;
@@ -36,12 +37,12 @@ struct dp_arp_entry {
 	uint8_t mac[6];
 	bool resolved;
 	bool in_use;
-	bool wanted; /* next hop of a configured neighbour */
+	bool wanted; /* next hop of a configured neighbour or of a recent probe */
 	uint64_t last_req_ms;
 	uint64_t last_reply_ms;
 };
 
-#define DP_ARP_ENTRIES (DP_MAX_NEIGHBOURS + 1)
+#define DP_ARP_ENTRIES (DP_MAX_NEIGHBOURS + DP_PROBE_NH_MAX + 1)
 
 struct dp_txn {
 	struct dp *dp;

@@ -62,6 +62,8 @@ static int conf_check(const struct dp_conf *conf)
 	if (memchr(conf->lan.devargs, '\0', sizeof(conf->lan.devargs)) == NULL ||
 		memchr(conf->wan.devargs, '\0', sizeof(conf->wan.devargs)) == NULL)
 		return -EINVAL;
+	if (conf->probe_port != 0 && conf->probe_port == conf->udp_encap_port)
+		return -EINVAL;
 	if (conf->lan.prefix_len > 32 || conf->wan.prefix_len > 32)
 		return -EINVAL;
 	if ((conf->lan.mtu != 0 && conf->lan.mtu < 576) ||
@@ -83,6 +85,7 @@ static int assign_lcores(struct dp *dp)
 		dp->worker[i].lcore_id = lcore;
 		dp->worker[i].punt_tokens = 1;
 		dp->worker[i].icmp_tokens = 1;
+		dp->worker[i].probe_tokens = 1;
 		i++;
 	}
 	if (i < dp->n_workers) {
@@ -208,6 +211,8 @@ struct dp *dp_create(const struct dp_conf *conf)
 		rc = create_rings(dp, id);
 	if (rc == 0)
 		rc = create_qsbr(dp);
+	if (rc == 0)
+		rc = dp_probe_init(dp);
 	if (rc == 0)
 		rc = dp_tables_init(dp);
 	for (unsigned int i = 0; rc == 0 && i < dp->n_workers; i++) {

@@ -50,6 +50,8 @@ struct dp_conf {
 	uint32_t tree_grace_ms;	 /**< old tree neighbours still accepted; 0 = 5000 */
 	uint32_t punt_rate;	 /**< source-active punts per second per worker; 0 = 50 */
 	uint16_t udp_encap_port; /**< accept ESP in UDP to this port (RFC 3948); 0 = off */
+	uint16_t probe_port;	 /**< clear UDP site-to-site probes (WAN); 0 = off */
+	uint32_t probe_rate;	 /**< probe punts per second per worker; 0 = 200 */
 };
 
 struct dp;
@@ -85,15 +87,21 @@ enum dp_port_sel {
 enum dp_punt_kind {
 	DP_PUNT_IGMP = 1,	   /**< IGMP from the LAN (membership, queries) */
 	DP_PUNT_SOURCE_ACTIVE = 2, /**< first packets of an unknown group (rate-limited) */
-	DP_PUNT_PROBE = 3,	   /**< decrypted probe / control traffic from a peer */
+	DP_PUNT_PROBE = 3,	   /**< probe from a peer: data at the IPv4 header (see below) */
 	DP_PUNT_SA_EVENT = 4,	   /**< SA lifetime event: the mbuf data is one struct esp_event */
 };
 
-/** One punted packet; the receiver owns `m` and frees it (rte_pktmbuf_free). */
+/**
+ * One punted packet; the receiver owns `m` and frees it (rte_pktmbuf_free).
+ * DP_PUNT_PROBE packets start at their IPv4 header: either the inner packet
+ * of a pairwise SA addressed to our WAN address, or a clear UDP packet to
+ * our WAN address and conf.probe_port (dp_inject_probe() sends those).
+ */
 struct dp_punt {
-	struct rte_mbuf *m; /**< the frame, starting at the Ethernet header */
+	struct rte_mbuf *m; /**< the frame, starting at the Ethernet header (but see above) */
 	enum dp_punt_kind kind;
 	enum dp_port_sel port; /**< port it arrived on */
+	uint64_t rx_ns; /**< DP_PUNT_PROBE: when the worker punted it (vprn_now_ns()); else 0 */
 };
 
 /**
@@ -122,6 +130,20 @@ int dp_inject_esp(struct dp *dp, uint32_t nbr_addr, struct rte_mbuf *m);
 
 /** Copy an IPv4 packet into a new mbuf and dp_inject_esp() it. @return 0 or -errno. */
 int dp_inject_esp_packet(struct dp *dp, uint32_t nbr_addr, const void *ip, size_t len);
+
+#define DP_PROBE_MAX_PAYLOAD 512 /**< UDP payload bytes of one probe */
+
+/**
+ * Send a clear UDP probe from our WAN address and conf.probe_port to `dst`
+ * (same port), through worker 0 and the WAN next hop (gateway or on-link,
+ * as for neighbours). Fail-closed: only unicast destinations outside
+ * 0/8, 127/8, 224/4 (multicast), 240/4 (incl. broadcast), our own address
+ * and the WAN subnet's network and broadcast addresses.
+ * @return 0, -EINVAL (refused destination, no probe port, bad length),
+ *         -EAGAIN (next hop not resolved yet: ARP is asked by dp_service()),
+ *         -ENOSPC (too many probe next hops), -ENOBUFS.
+ */
+int dp_inject_probe(struct dp *dp, uint32_t dst, const void *payload, size_t len);
 
 /** The data plane's packet pool (for building frames to inject; tests). */
 struct rte_mempool *dp_pool(struct dp *dp);

@@ -81,6 +81,8 @@ struct dp_worker {
 	uint64_t punt_last_tsc;
 	uint64_t icmp_tokens; /* ICMP fragmentation-needed token bucket, same rate */
 	uint64_t icmp_last_tsc;
+	uint64_t probe_tokens; /* probe punt token bucket (probe_rate) */
+	uint64_t probe_last_tsc;
 	struct dp_counters ctr;
 	struct dp_txbuf tx[DP_N_PORTS];
 } __rte_cache_aligned;
@@ -91,6 +93,15 @@ struct dp_port {
 	bool started; /* rte_eth_dev_start() succeeded */
 	uint16_t mtu;
 	struct rte_ether_addr mac;
+};
+
+/* WAN next hops probes were sent to recently: ARP keeps them resolved. */
+#define DP_PROBE_NH_MAX 64
+#define DP_PROBE_NH_IDLE_MS 60000
+
+struct dp_probe_nh {
+	uint32_t ip;
+	uint64_t last_use_ms;
 };
 
 struct dp {
@@ -113,6 +124,9 @@ struct dp {
 	pthread_mutex_t cfg_lock;
 	struct dp_cfg *cfg;
 	struct dp_arp_entry *arp;
+	struct dp_probe_nh probe_nh[DP_PROBE_NH_MAX]; /* under cfg_lock */
+	uint16_t probe_ip_id;			      /* under cfg_lock */
+	int punt_ts_off; /* mbuf dynfield: TSC of a probe punt (-1: none) */
 	uint64_t generation;
 	struct dp_group_ctr gbase[DP_MAX_GROUPS]; /* counter baselines at slot assignment */
 	unsigned int n_workers;

@@ -44,6 +44,7 @@
 	X(NO_MBUF, "mbuf_alloc_failed")         \
 	X(TX_FULL, "tx_full")                   \
 	X(INJECT_BAD, "inject_bad")             \
+	X(PROBE_RATE, "probe_rate_limited")     \
 	X(NOT_READY, "dataplane_not_ready")
 
 enum dp_drop {

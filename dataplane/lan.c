@@ -20,25 +20,12 @@
 
 #define DP_DEFAULT_PUNT_RATE 50
 
-/* Token bucket, worker-private: at most punt_rate per second, bursts of as many. */
+/* Source-active and ICMP token buckets: punt_rate per second. */
 static bool bucket_take(struct dp_worker *w, uint64_t *tokens, uint64_t *last, uint64_t now)
 {
 	uint64_t rate = w->dp->conf.punt_rate != 0 ? w->dp->conf.punt_rate : DP_DEFAULT_PUNT_RATE;
-	uint64_t hz = rte_get_tsc_hz();
-	uint64_t elapsed = now - *last;
-	uint64_t add;
 
-	if (elapsed > hz)
-		elapsed = hz;
-	add = elapsed * rate / hz;
-	if (add != 0) {
-		*tokens = RTE_MIN(*tokens + add, rate);
-		*last = now;
-	}
-	if (*tokens == 0)
-		return false;
-	(*tokens)--;
-	return true;
+	return dp_bucket_take(tokens, last, now, rate);
 }
 
 void dp_group_count(

@@ -8,6 +8,7 @@
  * reason counter.
  */
 
+#include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dataplane/dp_priv.h"
@@ -19,6 +20,35 @@ void dp_wan_input(struct dp_worker *w, struct rte_mbuf **pkts, unsigned int n);
 /* inject.c: frames from the control thread, sent out of `port`. */
 void dp_inject_input(
 	struct dp_worker *w, unsigned int port, struct rte_mbuf **pkts, unsigned int n);
+
+/* Token bucket, worker-private: at most `rate` per second, bursts of as many. */
+static inline bool dp_bucket_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t elapsed = now - *last;
+	uint64_t add;
+
+	if (elapsed > hz)
+		elapsed = hz;
+	add = elapsed * rate / hz;
+	if (add != 0) {
+		*tokens = RTE_MIN(*tokens + add, rate);
+		*last = now;
+	}
+	if (*tokens == 0)
+		return false;
+	(*tokens)--;
+	return true;
+}
+
+/* probe.c: a clear UDP probe to our WAN address (data at L2): rate-limited punt. */
+struct dp_parsed;
+void dp_wan_probe(struct dp_worker *w, struct rte_mbuf *m, const struct dp_parsed *pi);
+/* probe.c: register the punt timestamp field (dp_create). @return 0 or -errno. */
+int dp_probe_init(struct dp *dp);
+/* probe.c: TSC stamp of a probe punt, and its arrival in vprn_now_ns() time. */
+void dp_probe_stamp(const struct dp *dp, struct rte_mbuf *m);
+uint64_t dp_probe_rx_ns(const struct dp *dp, const struct rte_mbuf *m);
 
 /* punt.c: hand a packet to the control thread (consumes it). */
 void dp_punt(struct dp_worker *w, struct rte_mbuf *m, unsigned int port, unsigned int kind);

@@ -26,6 +26,8 @@
 void dp_punt(struct dp_worker *w, struct rte_mbuf *m, unsigned int port, unsigned int kind)
 {
 	m->hash.usr = PUNT_META(kind, port);
+	if (kind == DP_PUNT_PROBE)
+		dp_probe_stamp(w->dp, m);
 	if (rte_ring_mp_enqueue(w->dp->punt_ring, m) != 0) {
 		dp_drop(w, m, DP_DROP_PUNT_FULL);
 		return;
@@ -47,6 +49,7 @@ unsigned int dp_punt_dequeue(struct dp *dp, struct dp_punt *out, unsigned int n)
 		out[i].m = pkts[i];
 		out[i].kind = (enum dp_punt_kind)(pkts[i]->hash.usr & 0xff);
 		out[i].port = (enum dp_port_sel)((pkts[i]->hash.usr >> 8) & 0xff);
+		out[i].rx_ns = out[i].kind == DP_PUNT_PROBE ? dp_probe_rx_ns(dp, pkts[i]) : 0;
 	}
 	return got;
 }

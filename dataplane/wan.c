@@ -2,7 +2,7 @@
 /*
  * WAN ingress (DESIGN section 2): validate, answer ARP, accept only IPv4
  * addressed to our WAN address carrying ESP (or ESP in UDP to the
- * configured port, RFC 3948); strip L2 and hand the rest to the inbound ESP
+ * configured port, RFC 3948) or a probe (probe.c); strip L2 and hand the rest to the inbound ESP
  * stage (inbound.c). Everything else is dropped with its reason.
  */
 
@@ -26,6 +26,18 @@ static bool wan_is_esp(const struct dp *dp, const struct dp_parsed *pi, const ui
 	if (pi->ip_len < pi->ihl + UDP_HDR_LEN)
 		return false;
 	return ((udp[2] << 8) | udp[3]) == dp->conf.udp_encap_port;
+}
+
+/* A clear UDP probe (probe.c): unfragmented UDP to the probe port. */
+static bool wan_is_probe(const struct dp *dp, const struct dp_parsed *pi, const uint8_t *ip)
+{
+	const uint8_t *udp = ip + pi->ihl;
+
+	if (pi->proto != IPPROTO_NUM_UDP || dp->conf.probe_port == 0 ||
+		(pi->frag & (IPV4_FLAG_MF | IPV4_FRAG_MASK)) != 0 ||
+		pi->ip_len < pi->ihl + UDP_HDR_LEN)
+		return false;
+	return ((udp[2] << 8) | udp[3]) == dp->conf.probe_port;
 }
 
 /* Returns true when m is an ESP packet for us, L2 removed; otherwise consumed. */
@@ -52,6 +64,10 @@ static bool wan_classify(struct dp_worker *w, struct rte_mbuf *m)
 	}
 	if (pi.dst != dp->conf.wan.addr) {
 		dp_drop(w, m, DP_DROP_WAN_NOT_US);
+		return false;
+	}
+	if (wan_is_probe(dp, &pi, data + pi.l2_len)) {
+		dp_wan_probe(w, m, &pi);
 		return false;
 	}
 	if (!wan_is_esp(dp, &pi, data + pi.l2_len)) {

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/ctlsock.h"
 #include "common/json.h"
+#include "dispatch.h"
 #include "session.h"
 #include "vnoc.h"
 
@@ -41,6 +42,7 @@ static int cmd_sites(
 		vprn_json_kv_u64(j, "tx", up ? st->session->tx_msgs : 0);
 		vprn_json_kv_u64(j, "max_degree", site->max_degree);
 		vprn_json_kv_bool(j, "relay", site->relay);
+		vnoc_modules_site_json(v, site->id, j);
 		vprn_json_obj_end(j);
 	}
 	vprn_json_arr_end(j);

@@ -36,14 +36,6 @@ static int on_core(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg
 	return vnoc_core_handle(core_of(v), s->site->id - 1, m);
 }
 
-static int on_ignore(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg *m)
-{
-	(void)v;
-	(void)s;
-	(void)m;
-	return 0;
-}
-
 static int on_keepalive(struct vnoc *v, struct vnoc_session *s, const struct vprn_msg *m)
 {
 	struct vprn_msg r;
@@ -69,7 +61,7 @@ static const vnoc_msg_fn handlers[VPRN_MSG_TYPE_COUNT] = {
 	[VPRN_MSG_REFRESH] = on_core,
 	[VPRN_MSG_METRICS] = on_core,
 	[VPRN_MSG_ACK] = on_core,
-	[VPRN_MSG_DIGEST] = on_ignore, /* resync: every reconnect resends everything */
+	[VPRN_MSG_DIGEST] = on_core, /* expected state check and drift repair */
 	[VPRN_MSG_TRAFFIC] = on_core,
 	[VPRN_MSG_BYE] = on_core,
 	[VPRN_MSG_KEEPALIVE] = on_keepalive,
@@ -200,6 +192,17 @@ void vnoc_site_up(struct vnoc *v, uint32_t site_id)
 {
 	if (core_of(v) != NULL)
 		vnoc_core_site_up(core_of(v), site_id - 1);
+}
+
+void vnoc_modules_site_json(struct vnoc *v, uint32_t site_id, struct vprn_json *j)
+{
+	vnoc_core_site_json(core_of(v), site_id - 1, j);
+}
+
+void vnoc_site_hello_digest(struct vnoc *v, uint32_t site_id, const uint8_t *d, uint32_t len)
+{
+	if (core_of(v) != NULL)
+		vnoc_core_hello_digest(core_of(v), site_id - 1, d, len);
 }
 
 void vnoc_site_down(struct vnoc *v, uint32_t site_id)

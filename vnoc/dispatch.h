@@ -35,9 +35,14 @@ int vnoc_modules_init(struct vnoc *v);
 void vnoc_modules_fini(struct vnoc *v);
 void vnoc_site_up(struct vnoc *v, uint32_t site_id);
 void vnoc_site_down(struct vnoc *v, uint32_t site_id);
+/** The state digest of the site's hello (recorded for `vnoc sites`). */
+void vnoc_site_hello_digest(struct vnoc *v, uint32_t site_id, const uint8_t *d, uint32_t len);
 void vnoc_modules_tick(struct vnoc *v, uint64_t now_ms);
 /* Earliest monotonic ms at which the service core has work (UINT64_MAX: none). */
 uint64_t vnoc_modules_next_deadline(struct vnoc *v);
+struct vprn_json;
+/** Members of a site's object in `vprnctl vnoc sites` (state digest check). */
+void vnoc_modules_site_json(struct vnoc *v, uint32_t site_id, struct vprn_json *j);
 /** SIGHUP: reload the policy (a bad file keeps the old one, logged). */
 void vnoc_modules_reload(struct vnoc *v);
 

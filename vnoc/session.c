@@ -276,8 +276,10 @@ static void establish(struct vnoc *v, struct vnoc_session *s, const struct vprn_
 		LOG_INFO("session", "site %s registered from %s (%s), %u peers", s->site->name,
 			s->peer, h->software[0] != '\0' ? h->software : "?", w.u.welcome.n_peers);
 	vnoc_build_welcome_done(&w);
-	if (s->fd >= 0)
+	if (s->fd >= 0) {
 		vnoc_site_up(v, s->site->id);
+		vnoc_site_hello_digest(v, s->site->id, h->state_digest, h->state_digest_len);
+	}
 }
 
 /* One decoded frame. */

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include "hist.h"
@@ -116,7 +117,9 @@ struct rx_totals {
 
 struct rx_port {
 	uint16_t port_id;
-	_Atomic uint64_t pkts; /**< live: every packet received */
+	bool arp_tx;		   /**< --arp-reply: this lcore may send on queue 0 */
+	struct rte_ether_addr mac; /**< for ARP replies */
+	_Atomic uint64_t pkts;	   /**< live: every packet received */
 	_Atomic uint64_t bytes;
 };
 
@@ -130,6 +133,7 @@ struct rxstat {
 	struct esp_key esp_keys[BENCH_ESP_FLOWS];
 	unsigned int n_esp;
 	uint64_t esp_overflow;	/**< ESP packets of flows beyond the table */
+	uint64_t arp_replies;	/**< --arp-reply: replies sent */
 	struct rx_totals trial; /**< since the last checkpoint */
 	struct rx_totals run;	/**< since the start (no histogram reset) */
 	double ns_per_tsc;

@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 
 #include "esp.h"
+#include "esp_priv.h" /* seq_out: the first sequence number (seq=N) */
 #include "opts.h"
 
 #define ESPGEN_MAX_BURST 64
@@ -34,9 +35,9 @@ static int hexbyte(const char *s, uint8_t *out)
 	return 0;
 }
 
-static int parse_spec(const char *spec, struct esp_sa_params *p)
+static int parse_spec(const char *spec, struct esp_sa_params *p, uint64_t *seq_start)
 {
-	char buf[256], *f[4], *save = NULL;
+	char buf[256], *f[4], *opt, *save = NULL;
 	struct in_addr a;
 	char *end;
 	unsigned long spi;
@@ -49,7 +50,22 @@ static int parse_spec(const char *spec, struct esp_sa_params *p)
 		if (f[i] == NULL)
 			return -EINVAL;
 	}
-	if (strtok_r(NULL, ":", &save) != NULL)
+	/* optional: "esn" (64-bit sequence numbers), "seq=N" (first sequence number: a
+	 * later process on the same SA starts past the receiver's replay window) */
+	*seq_start = 1;
+	while ((opt = strtok_r(NULL, ":", &save)) != NULL) {
+		if (strcmp(opt, "esn") == 0) {
+			p->esn = true;
+		} else if (strncmp(opt, "seq=", 4) == 0) {
+			errno = 0;
+			*seq_start = strtoull(opt + 4, &end, 0);
+			if (errno != 0 || *end != '\0' || *seq_start == 0)
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (!p->esn && *seq_start > UINT32_MAX)
 		return -EINVAL;
 	errno = 0;
 	spi = strtoul(f[0], &end, 0);
@@ -72,6 +88,7 @@ static int parse_spec(const char *spec, struct esp_sa_params *p)
 struct espgen *espgen_create(const char *spec, int socket_id)
 {
 	struct esp_sa_params p;
+	uint64_t seq_start;
 	struct espgen *e = calloc(1, sizeof(*e));
 
 	if (e == NULL)
@@ -79,8 +96,9 @@ struct espgen *espgen_create(const char *spec, int socket_id)
 	esp_sa_params_default(&p);
 	p.dir = ESP_DIR_OUTBOUND;
 	p.xform = ESP_XFORM_AES_GCM_128;
-	if (parse_spec(spec, &p) != 0) {
-		fprintf(stderr, "vprn-bench: --esp wants SPI:KEYHEX(40):TUN_SRC:TUN_DST\n");
+	if (parse_spec(spec, &p, &seq_start) != 0) {
+		fprintf(stderr,
+			"vprn-bench: --esp wants SPI:KEYHEX(40):TUN_SRC:TUN_DST[:esn][:seq=N]\n");
 		goto fail;
 	}
 	e->spi = p.spi;
@@ -92,6 +110,8 @@ struct espgen *espgen_create(const char *spec, int socket_id)
 		fprintf(stderr, "vprn-bench: --esp: the ESP engine refused the SA\n");
 		goto fail;
 	}
+	/* Not yet shared with any lcore: the engine hands out seq_out + 1 next. */
+	e->sa->seq_out = seq_start - 1;
 	explicit_bzero(&p, sizeof(p));
 	return e;
 fail:

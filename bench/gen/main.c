@@ -81,6 +81,25 @@ static void assign_lcores(struct bench_run *r)
 	r->main_rx = r->o.n_rx > 0 && r->rx_lcore == main_id;
 }
 
+/* --arp-reply: a port answers from the RX lcore on TX queue 0, which only
+ * one lcore may use: not on a port the TX role sends on from another lcore. */
+static void arp_setup(struct bench_run *r)
+{
+	for (unsigned int p = 0; p < r->o.n_rx && r->o.arp_reply; p++) {
+		struct rx_port *rp = &r->rx.ports[p];
+		bool sends = false;
+
+		for (unsigned int t = 0; t < r->o.n_tx; t++)
+			sends |= r->tx_ids[t] == rp->port_id;
+		rp->arp_tx = !sends || r->tx_lcore == r->rx_lcore;
+		if (rte_eth_macaddr_get(rp->port_id, &rp->mac) != 0)
+			rp->arp_tx = false;
+		if (!rp->arp_tx)
+			printf("  arp-reply:     not on port %u (sent on by another lcore)\n",
+				rp->port_id);
+	}
+}
+
 /* The main lcore's share of the work, plus the progress line. */
 static void pump(struct bench_run *r)
 {
@@ -370,6 +389,7 @@ int main(int argc, char **argv)
 	if (setup(r) != 0)
 		rte_exit(EXIT_FAILURE, "vprn-bench: setup failed\n");
 	assign_lcores(r);
+	arp_setup(r);
 	printf("  lcores:        main %u, tx %u, rx %u, TSC %.3f GHz\n", rte_get_main_lcore(),
 		r->tx_lcore, r->rx_lcore, (double)r->hz / 1e9);
 	fflush(stdout);

@@ -354,6 +354,13 @@ static int o_quiet(struct bench_opts *o, const char *a)
 	return 0;
 }
 
+static int o_arp_reply(struct bench_opts *o, const char *a)
+{
+	(void)a;
+	o->arp_reply = true;
+	return 0;
+}
+
 static const struct opt_desc opt_table[] = {
 	{ "tx", "PORT", o_tx, "send on this port (id or device name); repeatable" },
 	{ "rx", "PORT", o_rx, "receive on this port (id or device name); repeatable" },
@@ -390,9 +397,12 @@ static const struct opt_desc opt_table[] = {
 	{ "inject", "KIND:SEQ", o_inject,
 		"test seam on flow 0: drop:S, dup:S or swap:S; repeatable" },
 	{ "esp", "SPEC", o_esp,
-		"send ESP: SPI:KEYHEX(40):TUN_SRC:TUN_DST, AES-GCM-128 (with --dst-mac)" },
+		"send ESP: SPI:KEYHEX(40):TUN_SRC:TUN_DST[:esn][:seq=N], AES-GCM-128 (--dst-mac)" },
 	{ "json", "FILE", o_json, "write the results as JSON to FILE" },
 	{ "quiet", NULL, o_quiet, "no live progress" },
+	{ "arp-reply", NULL, o_arp_reply,
+		"answer every ARP request received on an RX port with that port's MAC "
+		"(be a DUT's gateway); with -l 0 only if the port also sends" },
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))

@@ -76,6 +76,7 @@ struct bench_opts {
 	char esp_spec[256]; /**< --esp: frames leave as ESP of this SA (espgen.h) */
 	char json_path[256];
 	bool quiet;
+	bool arp_reply; /**< answer every ARP request on an RX port with its MAC */
 };
 
 /** Parse argv (the part after "--"); 0, or -EINVAL with a message on stderr. */

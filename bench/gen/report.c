@@ -321,13 +321,14 @@ int report_json(const char *path, const struct bench_run *r)
 		"  \"totals\": {\"sent\": %llu, \"expected\": %llu, \"received\": %llu, "
 		"\"unique\": %llu, "
 		"\"lost\": %llu, \"dup\": %llu, \"reordered\": %llu, \"foreign\": %llu, "
-		"\"esp_overflow\": %llu, \"esp_refused\": %llu}",
+		"\"esp_overflow\": %llu, \"esp_refused\": %llu, \"arp_replies\": %llu}",
 		(unsigned long long)txgen_sent_total(&r->tx), (unsigned long long)t.expected,
 		(unsigned long long)t.received, (unsigned long long)t.unique,
 		(unsigned long long)t.lost, (unsigned long long)t.dup,
 		(unsigned long long)t.reordered, (unsigned long long)r->rx.run.foreign,
 		(unsigned long long)r->rx.esp_overflow,
-		(unsigned long long)(r->tx.esp ? espgen_refused(r->tx.esp) : 0));
+		(unsigned long long)(r->tx.esp ? espgen_refused(r->tx.esp) : 0),
+		(unsigned long long)r->rx.arp_replies);
 	if (r->searched) {
 		fprintf(f,
 			",\n  \"search\": {\"max_pps\": %.1f, \"max_gbps\": %.6f, "

@@ -11,6 +11,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_arp.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
@@ -123,6 +124,37 @@ static void count_stamp(struct rxstat *r, unsigned int port, const struct bench_
 	hist_add(&r->run.lat, ns);
 }
 
+/* --arp-reply: turn an ARP request (Ethernet/IPv4) into the reply from this
+ * port's MAC, whatever address it asks for, and send it; true if consumed. */
+static bool arp_reply(struct rxstat *r, unsigned int port, struct rte_mbuf *m)
+{
+	struct rx_port *rp = &r->ports[port];
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(eh + 1);
+	uint32_t ip;
+
+	if (!rp->arp_tx || m->data_len < sizeof(*eh) + sizeof(*ah) ||
+		eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ||
+		ah->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+		ah->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+		ah->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ah->arp_hlen != 6 ||
+		ah->arp_plen != 4)
+		return false;
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = rp->mac;
+	ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	ah->arp_data.arp_tha = ah->arp_data.arp_sha;
+	ah->arp_data.arp_sha = rp->mac;
+	ip = ah->arp_data.arp_tip;
+	ah->arp_data.arp_tip = ah->arp_data.arp_sip;
+	ah->arp_data.arp_sip = ip;
+	if (rte_eth_tx_burst(rp->port_id, 0, &m, 1) != 1)
+		rte_pktmbuf_free(m);
+	else
+		r->arp_replies++;
+	return true;
+}
+
 /* One packet: ours, ESP or foreign (headers in the first segment only). */
 static void classify(struct rxstat *r, unsigned int port, struct rte_mbuf *m, uint64_t now)
 {
@@ -169,7 +201,10 @@ unsigned int rxstat_poll(struct rxstat *r)
 		r->run.last_tsc = now;
 		for (uint16_t i = 0; i < n; i++) {
 			bytes += pkts[i]->pkt_len + BENCH_FCS_LEN;
-			classify(r, p, pkts[i], now);
+			if (r->o->arp_reply && arp_reply(r, p, pkts[i]))
+				pkts[i] = NULL; /* sent or freed; free_bulk skips NULL */
+			else
+				classify(r, p, pkts[i], now);
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 		/* Single writer; relaxed: progress readers only need a recent value. */

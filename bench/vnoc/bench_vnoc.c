@@ -29,26 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/frame.h"
-#include "common/msg.h"
-#include "common/tls.h"
+#include "bench/simed/simed.h"
 
 #define MAX_GROUPS 256
 #define METRIC_PEERS 20
 #define CONNECT_WINDOW 64 /* handshakes in flight at once */
 
-enum ed_state { ED_IDLE, ED_CONNECTING, ED_HANDSHAKE, ED_HELLO, ED_UP, ED_DEAD };
-
 struct ed {
+	struct simed s; /* first: the epoll data pointer is the struct simed */
 	int idx;
-	char name[VPRN_NAME_MAX];
-	int fd;
-	enum ed_state st;
-	struct vprn_tls *tls;
-	struct vprn_frame_rx rx;
-	struct vprn_frame_txq txq;
-	bool want_out;
-	uint64_t seq;
 	int recv_group; /* -1: not a receiver now */
 	double join_t;	/* pending join time, 0 = none measured */
 	double left_t;	/* time of the last leave */
@@ -76,19 +65,11 @@ static struct {
 
 static struct ed *eds;
 static int epfd;
-static struct vprn_tls_ctx *tctx;
 static double *lat;
 static size_t n_lat, cap_lat;
 static unsigned long errors, joins_sent, joins_cancelled, refused, disconnects, msgs_in, msgs_out;
 static bool measuring;
 static volatile sig_atomic_t stop;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void on_sig(int s)
 {
@@ -96,87 +77,23 @@ static void on_sig(int s)
 	stop = 1;
 }
 
-static void ep_set(struct ed *e, bool out)
-{
-	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = e };
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
-		e->want_out = out;
-}
-
-static void ed_close(struct ed *e, const char *why)
-{
-	if (e->st == ED_DEAD || e->st == ED_IDLE)
-		return;
-	if (why) {
-		fprintf(stderr, "bench-vnoc: %s: %s\n", e->name, why);
-		errors++;
-		if (e->st == ED_UP)
-			disconnects++;
-	}
-	if (e->tls) {
-		vprn_tls_shutdown(e->tls);
-		vprn_tls_free(e->tls);
-		e->tls = NULL;
-	}
-	if (e->fd >= 0) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
-		close(e->fd);
-		e->fd = -1;
-	}
-	vprn_frame_rx_fini(&e->rx);
-	vprn_frame_txq_fini(&e->txq);
-	e->st = ED_DEAD;
-}
-
-static void flush(struct ed *e)
-{
-	int rc = vprn_frame_txq_flush(&e->txq, vprn_tls_write, e->tls);
-	if (rc < 0) {
-		ed_close(e, "write failed");
-		return;
-	}
-	if ((rc == 1) != e->want_out)
-		ep_set(e, rc == 1);
-}
-
-static void send_msg(struct ed *e, struct vprn_msg *m)
-{
-	uint8_t *buf;
-	size_t len;
-	m->seq = ++e->seq;
-	if (vprn_msg_encode(m, &buf, &len) != 0) {
-		ed_close(e, "encode failed");
-		return;
-	}
-	int rc = vprn_frame_txq_push(&e->txq, buf, len);
-	free(buf);
-	if (rc != 0) {
-		ed_close(e, "send queue full");
-		return;
-	}
-	msgs_out++;
-	flush(e);
-}
-
 static uint32_t group_addr(int g)
 {
 	return (239u << 24) | (1u << 16) | (uint32_t)(g + 1);
 }
 
-static void fill_membership(struct vprn_membership *m, int g, enum vprn_role role)
-{
-	memset(m, 0, sizeof(*m));
-	m->group = group_addr(g);
-	m->role = role;
-	m->filter_mode = VPRN_FILTER_EXCLUDE;
-}
-
 static void send_join(struct ed *e, int g, bool leave)
 {
-	struct vprn_msg m;
-	vprn_msg_init(&m, leave ? VPRN_MSG_LEAVE : VPRN_MSG_JOIN, 0);
-	fill_membership(leave ? &m.u.leave.m : &m.u.join.m, g, VPRN_ROLE_RECEIVER);
-	send_msg(e, &m);
+	simed_join(&e->s, group_addr(g), VPRN_ROLE_RECEIVER, leave);
+}
+
+static void on_close(struct simed *s, const char *why)
+{
+	if (why) {
+		errors++;
+		if (s->st == SIMED_UP)
+			disconnects++;
+	}
 }
 
 static void send_refresh(struct ed *e)
@@ -184,14 +101,14 @@ static void send_refresh(struct ed *e)
 	struct vprn_membership ms[2];
 	uint32_t n = 0;
 	if (e->idx < cfg.groups)
-		fill_membership(&ms[n++], e->idx, VPRN_ROLE_SENDER);
+		simed_membership(&ms[n++], group_addr(e->idx), VPRN_ROLE_SENDER);
 	if (e->recv_group >= 0)
-		fill_membership(&ms[n++], e->recv_group, VPRN_ROLE_RECEIVER);
+		simed_membership(&ms[n++], group_addr(e->recv_group), VPRN_ROLE_RECEIVER);
 	struct vprn_msg m;
 	vprn_msg_init(&m, VPRN_MSG_REFRESH, 0);
 	m.u.refresh.memberships = ms;
 	m.u.refresh.n_memberships = n;
-	send_msg(e, &m);
+	simed_send(&e->s, &m);
 }
 
 static void send_metrics(struct ed *e)
@@ -209,16 +126,7 @@ static void send_metrics(struct ed *e)
 	vprn_msg_init(&m, VPRN_MSG_METRICS, 0);
 	m.u.metrics.peers = pm;
 	m.u.metrics.n_peers = (uint32_t)e->n_peers;
-	send_msg(e, &m);
-}
-
-static void send_ack(struct ed *e, uint64_t ref)
-{
-	struct vprn_msg m;
-	vprn_msg_init(&m, VPRN_MSG_ACK, 0);
-	m.u.ack.ref_seq = ref;
-	m.u.ack.status = VPRN_ACK_OK;
-	send_msg(e, &m);
+	simed_send(&e->s, &m);
 }
 
 static void add_lat(double ms)
@@ -234,26 +142,22 @@ static void add_lat(double ms)
 	lat[n_lat++] = ms;
 }
 
-static void on_msg(struct ed *e, struct vprn_msg *m, double t)
+static void on_msg(struct simed *s, struct vprn_msg *m, double t)
 {
+	struct ed *e = (struct ed *)s;
+
 	msgs_in++;
 	switch (m->type) {
 	case VPRN_MSG_WELCOME:
-		if (e->st != ED_HELLO)
-			break;
-		e->st = ED_UP;
 		e->n_peers = 0;
 		for (uint32_t i = 0; i < m->u.welcome.n_peers && e->n_peers < METRIC_PEERS; i++)
-			if (strcmp(m->u.welcome.peers[i].site, e->name) != 0)
+			if (strcmp(m->u.welcome.peers[i].site, e->s.name) != 0)
 				memcpy(e->peers[e->n_peers++], m->u.welcome.peers[i].site,
 					VPRN_NAME_MAX);
 		e->next_refresh = t + (double)(rand() % 1000) / 1000.0;
 		e->next_metrics = t + (double)(rand() % 2000) / 1000.0;
 		if (e->idx < cfg.groups) {
-			struct vprn_msg j;
-			vprn_msg_init(&j, VPRN_MSG_JOIN, 0);
-			fill_membership(&j.u.join.m, e->idx, VPRN_ROLE_SENDER);
-			send_msg(e, &j);
+			simed_join(&e->s, group_addr(e->idx), VPRN_ROLE_SENDER, false);
 		} else if ((double)rand() / RAND_MAX < cfg.recv_frac) {
 			e->recv_group = rand() % cfg.groups;
 			send_join(e, e->recv_group, false);
@@ -272,117 +176,21 @@ static void on_msg(struct ed *e, struct vprn_msg *m, double t)
 			add_lat((t - e->join_t) * 1000.0);
 			e->join_t = 0;
 		}
-		send_ack(e, m->seq);
+		simed_ack(&e->s, m->seq);
 		break;
 	}
 	case VPRN_MSG_SA_INSTALL:
 	case VPRN_MSG_SA_REMOVE:
-		send_ack(e, m->seq);
+		simed_ack(&e->s, m->seq);
 		break;
 	case VPRN_MSG_ERROR:
-		fprintf(stderr, "bench-vnoc: %s: error from VNOC: %s %s\n", e->name,
+		fprintf(stderr, "bench-vnoc: %s: error from VNOC: %s %s\n", e->s.name,
 			vprn_error_code_name(m->u.error.code), m->u.error.text);
 		errors++;
 		break;
 	default:
 		break;
 	}
-}
-
-static void do_read(struct ed *e, double t)
-{
-	for (;;) {
-		uint8_t *p;
-		uint32_t len;
-		int rc = vprn_frame_read(&e->rx, vprn_tls_read, e->tls, &p, &len);
-		if (rc == 0)
-			return;
-		if (rc < 0) {
-			ed_close(e, rc == -ECONNRESET ? "VNOC closed the session" : "read failed");
-			return;
-		}
-		struct vprn_msg m;
-		int d = vprn_msg_decode(p, len, &m);
-		free(p);
-		if (d != 0) {
-			ed_close(e, "undecodable message");
-			return;
-		}
-		on_msg(e, &m, t);
-		vprn_msg_free(&m);
-		if (e->st == ED_DEAD)
-			return;
-	}
-}
-
-static void do_handshake(struct ed *e)
-{
-	int rc = vprn_tls_handshake(e->tls);
-	if (rc == -EAGAIN) {
-		if (vprn_tls_want_write(e->tls) != e->want_out)
-			ep_set(e, vprn_tls_want_write(e->tls));
-		return;
-	}
-	if (rc != 0) {
-		char why[300];
-		snprintf(why, sizeof(why), "handshake: %s", vprn_tls_error(e->tls));
-		ed_close(e, why);
-		return;
-	}
-	e->st = ED_HELLO;
-	struct vprn_msg m;
-	vprn_msg_init(&m, VPRN_MSG_HELLO, 0);
-	vprn_msg_strcpy(m.u.hello.site, sizeof(m.u.hello.site), e->name);
-	vprn_msg_strcpy(m.u.hello.software, sizeof(m.u.hello.software), "vprn-bench-vnoc");
-	/* the WAN address run-bench writes for site i: 10.(100 + idx / 250).(idx % 250 + 1).2 */
-	m.u.hello.wan_addr = (10u << 24) | ((100u + (uint32_t)e->idx / 250) << 16) |
-			     (((uint32_t)e->idx % 250 + 1) << 8) | 2u;
-	m.u.hello.boot_id = (uint64_t)e->idx + 1;
-	send_msg(e, &m);
-}
-
-static void on_event(struct ed *e, uint32_t ev, double t)
-{
-	if (e->st == ED_CONNECTING) {
-		int err = 0;
-		socklen_t sl = sizeof(err);
-		getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
-		if (err) {
-			ed_close(e, strerror(err));
-			return;
-		}
-		e->st = ED_HANDSHAKE;
-	}
-	if (e->st == ED_HANDSHAKE) {
-		do_handshake(e);
-		return;
-	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		do_read(e, t);
-	if (e->st != ED_DEAD && (ev & EPOLLOUT))
-		flush(e);
-}
-
-static int ed_start(struct ed *e)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port) };
-	if (inet_pton(AF_INET, cfg.addr, &sa.sin_addr) != 1)
-		return -EINVAL;
-	e->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (e->fd < 0)
-		return -errno;
-	int one = 1;
-	setsockopt(e->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	vprn_frame_rx_init(&e->rx, VPRN_FRAME_MAX);
-	vprn_frame_txq_init(&e->txq, 4u << 20);
-	e->st = ED_CONNECTING;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = e };
-	e->want_out = true;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, e->fd, &ev) != 0)
-		return -errno;
-	if (connect(e->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS)
-		return -errno;
-	return 0;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -540,21 +348,30 @@ int main(int argc, char **argv)
 		struct ed *e = &eds[i];
 		char cert[512], key[512], ca[512], err[256];
 		e->idx = i;
-		e->fd = -1;
+		e->s.fd = -1;
+		e->s.software = "vprn-bench-vnoc";
+		/* the WAN address run-bench writes for site i: 10.(100 + i / 250).(i % 250 + 1).2
+		 */
+		e->s.wan_addr = (10u << 24) | ((100u + (uint32_t)i / 250) << 16) |
+				(((uint32_t)i % 250 + 1) << 8) | 2u;
+		e->s.boot_id = (uint64_t)i + 1;
+		e->s.on_msg = on_msg;
+		e->s.on_close = on_close;
 		e->recv_group = -1;
-		snprintf(e->name, sizeof(e->name), "%s%d", cfg.prefix, i + 1);
+		snprintf(e->s.name, sizeof(e->s.name), "%s%d", cfg.prefix, i + 1);
 		snprintf(ca, sizeof(ca), "%s/ca.pem", cfg.pki);
-		snprintf(cert, sizeof(cert), "%s/%s.pem", cfg.pki, e->name);
-		snprintf(key, sizeof(key), "%s/%s.key", cfg.pki, e->name);
+		snprintf(cert, sizeof(cert), "%s/%s.pem", cfg.pki, e->s.name);
+		snprintf(key, sizeof(key), "%s/%s.key", cfg.pki, e->s.name);
 		struct vprn_tls_files f = { .ca = ca, .cert = cert, .key = key, .crl = NULL };
 		ctxs[i] = vprn_tls_ctx_new(&f, false, err, sizeof(err));
 		if (!ctxs[i]) {
-			fprintf(stderr, "bench-vnoc: %s: %s\n", e->name, err);
+			fprintf(stderr, "bench-vnoc: %s: %s\n", e->s.name, err);
 			return 1;
 		}
 	}
 
-	double t0 = now_s(), t = t0, meas_t0 = 0, connected_t = 0, meas_end = 0, next_sample = 0;
+	double t0 = simed_now(), t = t0, meas_t0 = 0, connected_t = 0, meas_end = 0,
+	       next_sample = 0;
 	double next_churn = 0, churn_step = cfg.churn > 0 ? 1.0 / cfg.churn : 1e9;
 	int started = 0, up = 0;
 	unsigned long long cpu0 = 0, cpu1 = 0;
@@ -568,23 +385,16 @@ int main(int argc, char **argv)
 		int inflight = 0;
 		up = 0;
 		for (int i = 0; i < started; i++) {
-			if (eds[i].st == ED_CONNECTING || eds[i].st == ED_HANDSHAKE ||
-				eds[i].st == ED_HELLO)
+			if (eds[i].s.st == SIMED_CONNECTING || eds[i].s.st == SIMED_HANDSHAKE ||
+				eds[i].s.st == SIMED_HELLO)
 				inflight++;
-			else if (eds[i].st == ED_UP)
+			else if (eds[i].s.st == SIMED_UP)
 				up++;
 		}
 		while (started < cfg.sites && inflight < CONNECT_WINDOW) {
 			struct ed *e = &eds[started];
-			tctx = ctxs[started];
-			started++;
-			if (ed_start(e) != 0) {
-				ed_close(e, "connect failed");
-				continue;
-			}
-			e->tls = vprn_tls_new(tctx, e->fd, "vnoc");
-			if (!e->tls) {
-				ed_close(e, "tls_new failed");
+			if (simed_start(&e->s, epfd, cfg.addr, cfg.port, ctxs[started++]) != 0) {
+				simed_close(&e->s, "connect failed");
 				continue;
 			}
 			inflight++;
@@ -617,20 +427,20 @@ int main(int argc, char **argv)
 
 		struct epoll_event evs[128];
 		int n = epoll_wait(epfd, evs, 128, 5);
-		t = now_s();
+		t = simed_now();
 		for (int i = 0; i < n; i++)
-			on_event(evs[i].data.ptr, evs[i].events, t);
+			simed_event(evs[i].data.ptr, evs[i].events, t);
 
 		/* timers */
 		for (int i = 0; i < started; i++) {
 			struct ed *e = &eds[i];
-			if (e->st != ED_UP)
+			if (e->s.st != SIMED_UP)
 				continue;
 			if (t >= e->next_refresh) {
 				e->next_refresh += 1.0;
 				send_refresh(e);
 			}
-			if (e->st == ED_UP && t >= e->next_metrics) {
+			if (e->s.st == SIMED_UP && t >= e->next_metrics) {
 				e->next_metrics += 2.0;
 				send_metrics(e);
 			}
@@ -644,7 +454,7 @@ int main(int argc, char **argv)
 				struct ed *e = &eds[cfg.groups + rand() % (cfg.sites - cfg.groups)];
 				if (cfg.sites == cfg.groups)
 					break;
-				if (e->st != ED_UP)
+				if (e->s.st != SIMED_UP)
 					continue;
 				if (churn_leave && e->recv_group >= 0) {
 					send_join(e, e->recv_group, true);
@@ -677,10 +487,12 @@ int main(int argc, char **argv)
 		cpu_pct = (double)(cpu1 - cpu0) / (double)clk / meas_s * 100.0;
 	up = 0;
 	for (int i = 0; i < cfg.sites; i++)
-		up += eds[i].st == ED_UP;
+		up += eds[i].s.st == SIMED_UP;
 	unsigned long pending = 0;
 	for (int i = 0; i < cfg.sites; i++)
 		pending += eds[i].join_t > 0;
+	for (int i = 0; i < cfg.sites; i++)
+		msgs_out += eds[i].s.msgs_out;
 	qsort(lat, n_lat, sizeof(*lat), cmp_d);
 	double p50 = pct(50), p99 = pct(99), pmax = n_lat ? lat[n_lat - 1] : 0;
 	double rss_mb = rss_max > 0 ? (double)rss_max / 1024.0 : -1;
@@ -717,7 +529,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < cfg.sites; i++) {
-		ed_close(&eds[i], NULL);
+		simed_close(&eds[i].s, NULL);
 		vprn_tls_ctx_free(ctxs[i]);
 	}
 	free(ctxs);

@@ -100,6 +100,71 @@ static int load_sites(struct vnoc_core *c, const struct vnoc_policy *p)
 	return 0;
 }
 
+/* ---- drift repair (digest_track.h) ---------------------------------------- */
+
+static int dt_resend_sa(void *ctx, uint32_t site, uint32_t spi, enum vprn_direction dir)
+{
+	struct vnoc_core *c = ctx;
+
+	return vnoc_keys_resend(c->keys, site, spi, dir);
+}
+
+static int dt_resend_tree(void *ctx, uint32_t site, uint32_t group, uint32_t source)
+{
+	struct vnoc_core *c = ctx;
+
+	return vnoc_trees_resend(c->trees, c->sites[site].vpn, group, source, site);
+}
+
+static const char *dt_name(void *ctx, uint32_t site)
+{
+	const struct vnoc_core *c = ctx;
+
+	return site < c->n_sites ? c->sites[site].name : NULL;
+}
+
+static struct vnoc_dtrack_conf dt_conf(const struct vnoc_core *c, const struct vnoc_policy *p)
+{
+	/* no removals before the startup hold is over and the first trees are up */
+	uint64_t quiet =
+		c->digest_quiet_ms != 0 ? c->digest_quiet_ms : (uint64_t)p->conf.hold_time_ms;
+
+	return (struct vnoc_dtrack_conf){ .startup_ms = quiet,
+		.stale_sa_grace_ms = (uint32_t)p->conf.retire_grace_ms,
+		.stale_tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
+}
+
+void core_dtrack_reconf(struct vnoc_core *c)
+{
+	struct vnoc_dtrack_conf dc = dt_conf(c, c->pol);
+
+	vnoc_dtrack_set_conf(c->dtrack, &dc);
+}
+
+/* Modules send through the tracker, which keeps each site's expected state. */
+static int dtrack_start(struct vnoc_core *c)
+{
+	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, c };
+	struct vnoc_dtrack_conf conf = dt_conf(c, c->pol);
+
+	c->dtrack = vnoc_dtrack_create(c->n_sites, &c->out, &rep, &conf, core_now(c));
+	if (c->dtrack == NULL)
+		return -ENOMEM;
+	c->out = vnoc_dtrack_outbox(c->dtrack);
+	return 0;
+}
+
+void vnoc_core_hello_digest(struct vnoc_core *c, uint32_t site, const uint8_t *d, uint32_t len)
+{
+	vnoc_dtrack_hello(c->dtrack, site, d, len);
+}
+
+void vnoc_core_site_json(const struct vnoc_core *c, uint32_t site, struct vprn_json *j)
+{
+	if (c != NULL && site < c->n_sites)
+		vnoc_dtrack_site_json(c->dtrack, site, j);
+}
+
 static void edit_cb(
 	void *ctx, const char *vpn, const char *group, const char *key, const char *value);
 static struct vnoc_policy *load_policy(
@@ -125,7 +190,7 @@ struct vnoc_core *vnoc_core_create(const struct vnoc_core_params *p)
 	if (p->config_path != NULL)
 		snprintf(c->config_path, sizeof(c->config_path), "%s", p->config_path);
 	if (c->pol == NULL || load_sites(c, c->pol) != 0 || c->n_sites == 0 ||
-		build_name_index(c) != 0 ||
+		build_name_index(c) != 0 || dtrack_start(c) != 0 ||
 		RAND_bytes(c->probe_secret, sizeof(c->probe_secret)) != 1)
 		goto fail;
 	if (p->db_path != NULL) {
@@ -177,6 +242,7 @@ void vnoc_core_destroy(struct vnoc_core *c)
 		return;
 	vnoc_trees_destroy(c->trees);
 	vnoc_keys_destroy(c->keys);
+	vnoc_dtrack_destroy(c->dtrack);
 	vnoc_spi_destroy(c->spis);
 	vnoc_metrics_destroy(c->metrics);
 	vnoc_members_destroy(c->members);
@@ -285,6 +351,7 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 		return;
 	c->sites[site].up = true;
 	c->sites[site].last_seen_ms = now;
+	vnoc_dtrack_session(c->dtrack, site);
 	/* a reconnecting ED resynchronises completely: its SAs and tree parts again */
 	vnoc_keys_site_reset(c->keys, site, now);
 	vnoc_trees_site_reset(c->trees, site, now);
@@ -298,6 +365,7 @@ void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
 	if (site >= c->n_sites)
 		return;
 	c->sites[site].up = false;
+	vnoc_dtrack_session(c->dtrack, site);
 	core_startup_site_down(c, site);
 }
 
@@ -484,6 +552,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		return 0;
 	case VPRN_MSG_ACK:
 		c->cnt.acks++;
+		vnoc_dtrack_ack(c->dtrack, site, m->u.ack.ref_seq, m->u.ack.status == VPRN_ACK_OK);
 		if (vnoc_keys_ack(c->keys, site, m->u.ack.ref_seq, m->u.ack.status == VPRN_ACK_OK,
 			    core_now(c)) == 0 &&
 			vnoc_trees_ack(c->trees, site, m->u.ack.ref_seq, core_now(c)) == 0)
@@ -497,6 +566,8 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		core_startup_bye(c, site);
 		return 0;
 	case VPRN_MSG_DIGEST:
+		vnoc_dtrack_report(c->dtrack, site, &m->u.digest, core_now(c));
+		return 0;
 	case VPRN_MSG_KEEPALIVE:
 	case VPRN_MSG_ERROR:
 		return 0;
@@ -830,6 +901,11 @@ static void adopt(struct vnoc_core *c, struct vnoc_policy *np)
 	vnoc_keys_set_conf(c->keys, &kc);
 	vnoc_trees_set_conf(c->trees, &tc);
 	vnoc_metrics_set_conf(c->metrics, &mc);
+	{
+		struct vnoc_dtrack_conf dc = dt_conf(c, np);
+
+		vnoc_dtrack_set_conf(c->dtrack, &dc);
+	}
 	vnoc_members_set_timers(
 		c->members, (uint64_t)np->conf.hold_time_ms, (uint64_t)np->conf.debounce_ms);
 	for (uint32_t i = 0; i < c->n_sites; i++) {

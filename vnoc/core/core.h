@@ -49,6 +49,12 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site);
 /** Its session ended: soft state stays until the hold time. */
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site);
 
+/** JSON members for `vprnctl vnoc sites`: the site's state digest check (digest_track.h). */
+void vnoc_core_site_json(const struct vnoc_core *c, uint32_t site, struct vprn_json *j);
+
+/** The state digest of the site's hello: recorded, not compared (digest_track.h). */
+void vnoc_core_hello_digest(struct vnoc_core *c, uint32_t site, const uint8_t *d, uint32_t len);
+
 /**
  * Startup hold (timers.startup_hold_ms): true while the core computes no tree
  * because sites connected before the start are not all back and refreshed.

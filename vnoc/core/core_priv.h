@@ -8,6 +8,7 @@
 
 #include "core.h"
 #include "db.h"
+#include "digest_track.h"
 #include "keys.h"
 #include "members.h"
 #include "metrics.h"
@@ -47,10 +48,12 @@ struct vnoc_core {
 	struct vnoc_spi_alloc *spis;
 	struct vnoc_keys *keys;
 	struct vnoc_trees *trees;
+	struct vnoc_dtrack *dtrack; /* expected state per site, StateDigest checks */
 	uint8_t probe_secret[32];
 	uint64_t next_reopt_ms;
 	bool holding; /* startup hold: no tree computation yet */
 	uint64_t hold_start_ms, hold_until_ms;
+	uint64_t digest_quiet_ms; /* digest repairs remove nothing before start + this */
 	struct vnoc_core_counters cnt;
 	struct vnoc_policy_edit *edits; /* runtime edits (strings owned), replayed at load */
 	size_t n_edits;
@@ -67,6 +70,8 @@ void core_startup_site_up(struct vnoc_core *c, uint32_t site);
 void core_startup_site_down(struct vnoc_core *c, uint32_t site);
 void core_startup_refresh(struct vnoc_core *c, uint32_t site);
 void core_startup_bye(struct vnoc_core *c, uint32_t site);
+/* The digest tracker's conf again (core.c), after digest_quiet_ms changed. */
+void core_dtrack_reconf(struct vnoc_core *c);
 /* Ends the hold when every expected site is back or it expired; true while it lasts. */
 bool core_startup_holding(struct vnoc_core *c, uint64_t now);
 void core_startup_poll(struct vnoc_core *c, uint64_t now);

@@ -85,6 +85,10 @@ int core_startup_init(struct vnoc_core *c)
 	c->holding = hold_ms(c) > 0 && n > 0;
 	c->hold_until_ms = now + hold_ms(c);
 	c->hold_start_ms = now;
+	/* the state digest repair removes unknown state only after the hold and one hold
+	 * time more: the EDs' old trees and SAs are what keeps the data flowing */
+	c->digest_quiet_ms = (c->holding ? hold_ms(c) : 0) + (uint64_t)c->pol->conf.hold_time_ms;
+	core_dtrack_reconf(c);
 	if (c->holding) {
 		LOG_INFO("core",
 			"startup hold: no tree until the %u %s site(s) are back (at most %llu ms)",
@@ -139,6 +143,8 @@ static void release(struct vnoc_core *c, uint64_t now, bool expired)
 				len ? ", " : "", s->name);
 	}
 	c->holding = false;
+	c->digest_quiet_ms = now - c->hold_start_ms + (uint64_t)c->pol->conf.hold_time_ms;
+	core_dtrack_reconf(c);
 	if (expired)
 		LOG_WARN("core", "startup hold expired after %llu ms; %u site(s) not back: %s%s",
 			(unsigned long long)(now - c->hold_start_ms), n, missing,

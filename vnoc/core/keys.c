@@ -292,6 +292,8 @@ static void retire_now(struct vnoc_keys *k, struct chan *c, size_t i)
 
 	for (size_t r = 0; r < c->n_rx; r++)
 		send_remove(k, c->rx[r].site, g->spi, VPRN_DIR_INBOUND, 0);
+	/* the sender switched long ago: its old outbound SA goes too (state digest) */
+	send_remove(k, c->sender, g->spi, VPRN_DIR_OUTBOUND, 0);
 	vnoc_spi_release(k->spis, g->spi, hard_until(c, g, k->conf.retire_grace_ms));
 	gen_wipe(g);
 	c->retiring[i] = c->retiring[--c->n_retiring];
@@ -658,4 +660,34 @@ int vnoc_keys_chan_state(const struct vnoc_keys *k, uint32_t id, enum vnoc_chan_
 size_t vnoc_keys_count(const struct vnoc_keys *k)
 {
 	return k->n_chans;
+}
+
+int vnoc_keys_resend(struct vnoc_keys *k, uint32_t site, uint32_t spi, enum vprn_direction dir)
+{
+	for (size_t i = 0; i < k->n_chans; i++) {
+		struct chan *c = k->chans[i];
+		const struct gen *g = NULL;
+		struct rx *r = rx_find(c, site);
+
+		if (c->cur.valid && c->cur.spi == spi)
+			g = &c->cur;
+		else if (c->next.valid && c->next.spi == spi)
+			g = &c->next;
+		for (size_t n = 0; g == NULL && n < c->n_retiring; n++)
+			if (c->retiring[n].g.spi == spi)
+				g = &c->retiring[n].g;
+		if (g == NULL)
+			continue;
+		if (dir == VPRN_DIR_INBOUND && r != NULL && !r->failed)
+			return send_install(k, c, g, site, VPRN_DIR_INBOUND, c->sender) != 0 ? 0
+											     : -EIO;
+		/* an outbound install switches the sender: only ever the current one */
+		if (dir == VPRN_DIR_OUTBOUND && c->sender == site && g == &c->cur)
+			return send_install(k, c, g, site, VPRN_DIR_OUTBOUND,
+				       c->n_rx > 0 ? c->rx[0].site : c->sender) != 0
+				       ? 0
+				       : -EIO;
+		return -ENOENT;
+	}
+	return -ENOENT;
 }

@@ -98,6 +98,15 @@ int vnoc_keys_ack(struct vnoc_keys *k, uint32_t site, uint64_t ref_seq, bool ok,
 /** A site's session restarted (new boot id): its installs are sent again. */
 void vnoc_keys_site_reset(struct vnoc_keys *k, uint32_t site, uint64_t now_ms);
 
+/**
+ * Drift repair (digest_track.h): send @site its SaInstall of @spi in @dir
+ * again: inbound, any generation still held (current, coming or retiring);
+ * outbound, only the current one (installing an outbound SA switches the
+ * sender to it).
+ * Returns 0, -ENOENT (not an SA of this site), -EIO (not sent).
+ */
+int vnoc_keys_resend(struct vnoc_keys *k, uint32_t site, uint32_t spi, enum vprn_direction dir);
+
 /** Timers: retries, failures, rekey at soft lifetime, retirement. */
 void vnoc_keys_poll(struct vnoc_keys *k, uint64_t now_ms);
 

@@ -1068,3 +1068,15 @@ bool vnoc_trees_has_edge(const struct vnoc_trees *t, uint32_t vpn, uint32_t grou
 
 	return tr != NULL && ver_has_edge(&tr->cur, a, b);
 }
+
+int vnoc_trees_resend(
+	struct vnoc_trees *t, uint32_t vpn, uint32_t group, uint32_t source, uint32_t site)
+{
+	struct tree *tr = tree_find(t, vpn, group, source, NULL);
+	struct view *v = tr != NULL ? view_get(tr, site, false) : NULL;
+
+	if (v == NULL || !v->in_tree)
+		return -ENOENT;
+	send_tree_update(t, tr, v, false);
+	return v->seq != 0 ? 0 : -EIO;
+}

@@ -89,6 +89,10 @@ int vnoc_trees_ack(struct vnoc_trees *t, uint32_t site, uint64_t ref_seq, uint64
 /** A site's session restarted: send it its current part of every tree. */
 void vnoc_trees_site_reset(struct vnoc_trees *t, uint32_t site, uint64_t now_ms);
 
+/** Drift repair: send @site its part of (@vpn, @group, @source) again; 0 or -ENOENT. */
+int vnoc_trees_resend(
+	struct vnoc_trees *t, uint32_t vpn, uint32_t group, uint32_t source, uint32_t site);
+
 /** Timers (settle timeouts). */
 void vnoc_trees_poll(struct vnoc_trees *t, uint64_t now_ms);
 uint64_t vnoc_trees_next_deadline(const struct vnoc_trees *t);

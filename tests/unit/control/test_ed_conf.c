@@ -63,6 +63,7 @@ static void test_valid(void **state)
 	assert_int_equal(c.dp.n_workers, 1);
 	assert_int_equal(c.dp.idle_sleep_us, 200);
 	assert_int_equal(c.dp.n_mbufs, 4095);
+	assert_int_equal(c.dp.probe_port, 7801); /* default */
 	ed_conf_free(&c);
 }
 
@@ -100,6 +101,8 @@ static const struct conf_row rows[] = {
 		"\"10.100.2.1\"; };",
 		6, "not on the wan subnet" },
 	{ 6, "wan = { device = \"net_null1\"; address = \"192.168.1.2/24\"; };", 6, "overlap" },
+	{ 6, "wan = { device = \"net_null1\"; address = \"10.100.1.2/24\"; probe_port = 65536; };",
+		6, "out of range" },
 	{ 7, "dataplane = { workers = 0; };", 7, "out of range" },
 	{ 7, "dataplane = { workers = \"1\"; };", 7, "must be an integer" },
 	{ 8, "membership = 3;", 8, "must be a group" },

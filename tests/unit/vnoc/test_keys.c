@@ -288,7 +288,8 @@ static void test_group_leave_rekeys_and_close(void **state)
 	assert_int_equal(vnoc_keys_close(c->k, (uint32_t)id, 40), -ENOENT);
 	assert_true(rec_count(&c->rec, mark, 2, VPRN_MSG_SA_REMOVE) >= 1);
 	assert_true(rec_count(&c->rec, mark, 3, VPRN_MSG_SA_REMOVE) >= 1);
-	assert_int_equal(rec_count(&c->rec, mark, 0, VPRN_MSG_SA_REMOVE), 1);
+	/* the sender: its current outbound SA and the retiring generation's */
+	assert_int_equal(rec_count(&c->rec, mark, 0, VPRN_MSG_SA_REMOVE), 2);
 	assert_int_equal(vnoc_keys_count(c->k), 0);
 	assert_int_equal(vnoc_spi_busy(c->spis), 2); /* quarantined, not free */
 }
@@ -323,6 +324,45 @@ static void test_bad_open_and_listing(void **state)
 	assert_int_equal(rec_count(&c->rec, 0, 2, VPRN_MSG_SA_INSTALL), 1);
 }
 
+/* Drift repair: an SA a site should have is sent again (outbound: current only). */
+static void test_resend(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx = 1, old_spi, new_spi;
+	int64_t id = vnoc_keys_open(c->k, 0, G, 0, &rx, 1, &pw, 0);
+	const struct rec_msg *m;
+	size_t mark;
+
+	assert_true(id > 0);
+	for (size_t done = 0; done < c->rec.n;)
+		ack_all(c, done++, 10);
+	old_spi = c->ready_spi;
+	mark = c->rec.n;
+	assert_int_equal(vnoc_keys_resend(c->k, 1, old_spi, VPRN_DIR_INBOUND), 0);
+	m = rec_find(&c->rec, mark, 1, VPRN_MSG_SA_INSTALL);
+	assert_non_null(m);
+	assert_int_equal(m->m.u.sa_install.spi, old_spi);
+	assert_int_equal(m->m.u.sa_install.direction, VPRN_DIR_INBOUND);
+	assert_true(m->m.seq > c->rec.v[mark - 1].m.seq);
+	assert_int_equal(vnoc_keys_resend(c->k, 0, old_spi, VPRN_DIR_OUTBOUND), 0);
+	m = rec_find(&c->rec, mark, 0, VPRN_MSG_SA_INSTALL);
+	assert_non_null(m);
+	assert_int_equal(m->m.u.sa_install.direction, VPRN_DIR_OUTBOUND);
+	/* not that site's, not that direction, unknown SPI */
+	assert_int_equal(vnoc_keys_resend(c->k, 2, old_spi, VPRN_DIR_INBOUND), -ENOENT);
+	assert_int_equal(vnoc_keys_resend(c->k, 1, old_spi, VPRN_DIR_OUTBOUND), -ENOENT);
+	assert_int_equal(vnoc_keys_resend(c->k, 1, old_spi + 1000, VPRN_DIR_INBOUND), -ENOENT);
+	/* after a rekey the old generation is retiring: inbound yes, outbound never */
+	assert_int_equal(vnoc_keys_rekey(c->k, (uint32_t)id, 20), 0);
+	for (size_t done = mark; done < c->rec.n;)
+		ack_all(c, done++, 30);
+	new_spi = c->ready_spi;
+	assert_int_not_equal(new_spi, old_spi);
+	assert_int_equal(vnoc_keys_resend(c->k, 1, old_spi, VPRN_DIR_INBOUND), 0);
+	assert_int_equal(vnoc_keys_resend(c->k, 0, old_spi, VPRN_DIR_OUTBOUND), -ENOENT);
+	assert_int_equal(vnoc_keys_resend(c->k, 0, new_spi, VPRN_DIR_OUTBOUND), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sender_never_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_leave_rekeys_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_open_and_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resend, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

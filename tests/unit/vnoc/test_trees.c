@@ -337,6 +337,42 @@ static void test_failed_sender_retried(void **state)
 	assert_int_not_equal(u->nb[0].out_spi, 0);
 }
 
+/* Drift repair: a site's part of a tree is sent again with a new seq. */
+static void test_resend(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx[] = { 1, 2 }, tx[] = { 0 };
+	struct vnoc_tree_spec spec = { .vpn = 0,
+		.group = G,
+		.kind = VNOC_TREE_STAR,
+		.sa = pw,
+		.receivers = rx,
+		.n_receivers = 2,
+		.senders = tx,
+		.n_senders = 1 };
+	const struct rec_msg *u, *again;
+	size_t mark;
+
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, 0), 1);
+	ack_everything(c, 0);
+	ack_everything(c, 0);
+	u = last_tree_update(c, 0, 1);
+	assert_non_null(u);
+	mark = c->rec.n;
+	assert_int_equal(vnoc_trees_resend(c->t, 0, G, 0, 1), 0);
+	again = last_tree_update(c, mark, 1);
+	assert_non_null(again);
+	assert_true(again->m.seq > u->m.seq);
+	assert_int_equal(again->m.u.tree_update.version, u->m.u.tree_update.version);
+	assert_int_equal(again->n_nb, 1);
+	assert_string_equal(again->nb[0].site, "hq");
+	/* not in the tree, another source, another VPN: nothing */
+	assert_int_equal(vnoc_trees_resend(c->t, 0, G, 0, 3), -ENOENT);
+	assert_int_equal(vnoc_trees_resend(c->t, 0, G, 0x0a000001u, 1), -ENOENT);
+	assert_int_equal(vnoc_trees_resend(c->t, 1, G, 0, 1), -ENOENT);
+	assert_int_equal(c->rec.n, mark + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_group_mode_keys_only_to_receivers, setup, teardown_),
 		cmocka_unit_test_setup_teardown(test_failed_sender_retried, setup, teardown_),
+		cmocka_unit_test_setup_teardown(test_resend, setup, teardown_),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
