@@ -130,18 +130,29 @@ static bool dt_holding(void *ctx)
 	return c->holding;
 }
 
-static struct vnoc_dtrack_conf dt_conf(const struct vnoc_policy *p)
+static struct vnoc_dtrack_conf dt_conf(const struct vnoc_core *c, const struct vnoc_policy *p)
 {
-	return (struct vnoc_dtrack_conf){ .startup_ms = (uint64_t)p->conf.hold_time_ms,
+	/* no removals before the startup hold is over and the first trees are up */
+	uint64_t quiet =
+		c->digest_quiet_ms != 0 ? c->digest_quiet_ms : (uint64_t)p->conf.hold_time_ms;
+
+	return (struct vnoc_dtrack_conf){ .startup_ms = quiet,
 		.stale_sa_grace_ms = (uint32_t)p->conf.retire_grace_ms,
 		.stale_tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
+}
+
+void core_dtrack_reconf(struct vnoc_core *c)
+{
+	struct vnoc_dtrack_conf dc = dt_conf(c, c->pol);
+
+	vnoc_dtrack_set_conf(c->dtrack, &dc);
 }
 
 /* Modules send through the tracker, which keeps each site's expected state. */
 static int dtrack_start(struct vnoc_core *c)
 {
 	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, dt_holding, c };
-	struct vnoc_dtrack_conf conf = dt_conf(c->pol);
+	struct vnoc_dtrack_conf conf = dt_conf(c, c->pol);
 
 	c->dtrack = vnoc_dtrack_create(c->n_sites, &c->out, &rep, &conf, core_now(c));
 	if (c->dtrack == NULL)
@@ -559,6 +570,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		return 0;
 	case VPRN_MSG_BYE:
 		vnoc_members_drop_site(c->members, site, core_now(c), leave_cb, c);
+		core_startup_bye(c, site);
 		return 0;
 	case VPRN_MSG_DIGEST:
 		vnoc_dtrack_report(c->dtrack, site, &m->u.digest, core_now(c));
@@ -897,7 +909,7 @@ static void adopt(struct vnoc_core *c, struct vnoc_policy *np)
 	vnoc_trees_set_conf(c->trees, &tc);
 	vnoc_metrics_set_conf(c->metrics, &mc);
 	{
-		struct vnoc_dtrack_conf dc = dt_conf(np);
+		struct vnoc_dtrack_conf dc = dt_conf(c, np);
 
 		vnoc_dtrack_set_conf(c->dtrack, &dc);
 	}
