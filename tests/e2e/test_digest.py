@@ -1,7 +1,7 @@
 """Issue 8: the state digest (docs/protocol.md, "State digest") end to end.
 
-Three sites (hq sends to 239.1.1.1, br1 and br2 receive, pairwise SAs on a
-shared tree). Checks, on digests and flags (never time):
+Three sites (hq sends to 239.1.1.1, br1 and br2 receive, a shared tree;
+pairwise SAs, and group SAs). Checks, on digests and flags (never time):
   - once the group is up and a stream flows, every site is `in_sync` at the
     VNOC, and the digest each ED reports (`vprnctl ed status`) equals the
     VNOC's expected digest for it - non-trivially (trees and SPIs included);
@@ -23,11 +23,11 @@ SITES = ["hq", "br1", "br2"]
 DELAYS = ["hq,br1,5", "hq,br2,10", "br1,br2,8"]
 
 
-def vnoc_conf(bed):
+def vnoc_conf(bed, sa_mode):
     conf = bed.vnoc_config()
     conf["vpns"][0]["groups"] = [{
         "name": "feed", "ranges": ["239.1.0.0/16"], "senders": ["hq"],
-        "receivers": ["br1", "br2"], "tree": "shared", "sa_mode": "pairwise",
+        "receivers": ["br1", "br2"], "tree": "shared", "sa_mode": sa_mode,
         "transform": "aes-gcm-128",
     }]
     return conf
@@ -68,11 +68,12 @@ def wait_converged(bed, timeout):
 
 
 @pytest.mark.daemons
-def test_digest_in_sync_and_after_vnoc_restart(make_testbed):
+@pytest.mark.parametrize("sa_mode", ["pairwise", "group"])
+def test_digest_in_sync_and_after_vnoc_restart(make_testbed, sa_mode):
     need("vprn-vnoc", "vprn-ed", "vprnctl", "vprn-wanem")
     bed = make_testbed(n_sites=len(SITES), site_names=SITES, log_level="info")
     bed.start_wanem(delays=DELAYS)
-    bed.start_vnoc(conf=vnoc_conf(bed))
+    bed.start_vnoc(conf=vnoc_conf(bed, sa_mode))
     for s in bed.sites:
         c = bed.ed_config(s)
         c["membership"] = MEMBERSHIP
