@@ -371,6 +371,8 @@ static const struct bcase cases[] = {
 static double res[N_CASES][N_SIZES];
 static unsigned int pool0, hdr0;
 
+static bool stage_cycles; /* --stage-cycles: dp_conf.stage_cycles (its overhead) */
+
 static void setup_dp(void)
 {
 	struct dp_conf c = { 0 };
@@ -396,6 +398,7 @@ static void setup_dp(void)
 	c.lan.mtu = 1600;
 	c.n_workers = 1;
 	c.n_mbufs = 16383;
+	c.stage_cycles = stage_cycles;
 	dp = dp_create(&c);
 	gen = rte_pktmbuf_pool_create("bgen", 16383, 256, 0, 2176, (int)rte_socket_id());
 	gctx = esp_ctx_create((int)rte_socket_id());
@@ -426,7 +429,8 @@ static void summary(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "pkts", required_argument, NULL, 'n' },
-		{ "json", required_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+		{ "json", required_argument, NULL, 'j' },
+		{ "stage-cycles", no_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
 	const char *json_path = "bench-dp.json";
 	char prefix[64];
 	char *eal[] = { argv[0], "-l0-1", "--no-huge", "--no-pci", "-m", "1024", prefix,
@@ -438,6 +442,8 @@ int main(int argc, char **argv)
 			n_pkts = (unsigned int)strtoul(optarg, NULL, 0);
 		else if (o == 'j')
 			json_path = optarg;
+		else if (o == 's')
+			stage_cycles = true;
 		else
 			return 2;
 	}
