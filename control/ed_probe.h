@@ -27,7 +27,8 @@
 #include "common/json.h"
 #include "common/msg.h"
 
-#define ED_PROBE_PORT_DEFAULT 7801
+#define ED_PROBE_PORT_DEFAULT \
+	7801 /**< the usual wan.probe_port (the setting defaults to 0 = off) */
 #define ED_PROBE_MAGIC 0x56505242u /**< "VPRB" */
 #define ED_PROBE_VERSION 1
 #define ED_PROBE_REQUEST 1

@@ -377,7 +377,8 @@ def write(res, md_path):
     lines = [f"# vprn benchmark report\n",
              f"{m['date']} — git {m['git']} — {m['cpu']} ({m['cores']} cores) — "
              f"`make bench` took {m.get('duration_s', 0):.0f} s. Load average before "
-             f"{m['load_before']}, after {m.get('load_after', '?')}: figures from a shared "
+             f"{m['load_before']}, after {m.get('load_after', '?')}. Memory: "
+             f"{m.get('memory', '--no-huge, memif copy mode')}. Figures from a shared "
              "machine are lower bounds; medians of "
              f"{m['runs']} runs, trials of {m['trial_s']} s, zero loss = loss ≤ 0.01 %.\n",
              "## vprn-ed next to its peers\n"]

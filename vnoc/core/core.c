@@ -124,6 +124,13 @@ static const char *dt_name(void *ctx, uint32_t site)
 	return site < c->n_sites ? c->sites[site].name : NULL;
 }
 
+static bool dt_holding(void *ctx)
+{
+	const struct vnoc_core *c = ctx;
+
+	return c->holding;
+}
+
 static struct vnoc_dtrack_conf dt_conf(const struct vnoc_core *c, const struct vnoc_policy *p)
 {
 	/* no removals before the startup hold is over and the first trees are up */
@@ -145,7 +152,7 @@ void core_dtrack_reconf(struct vnoc_core *c)
 /* Modules send through the tracker, which keeps each site's expected state. */
 static int dtrack_start(struct vnoc_core *c)
 {
-	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, c };
+	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, dt_holding, c };
 	struct vnoc_dtrack_conf conf = dt_conf(c, c->pol);
 
 	c->dtrack = vnoc_dtrack_create(c->n_sites, &c->out, &rep, &conf, core_now(c));
