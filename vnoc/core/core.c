@@ -27,7 +27,8 @@ static bool site_ref(void *ctx, uint32_t site, struct vnoc_site_ref *out)
 	out->wan_addr = c->sites[site].wan;
 	out->vpn = c->sites[site].vpn;
 	out->max_degree = c->sites[site].max_degree;
-	out->relay = c->sites[site].relay;
+	/* a Steiner relay must be there: not down, not leaving (Bye) */
+	out->relay = c->sites[site].relay && c->sites[site].up && !c->sites[site].said_bye;
 	return true;
 }
 
