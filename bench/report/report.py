@@ -194,6 +194,8 @@ def stage_note(res, scenario, size):
     """Where a goal is missed: vprn-ed's own cycles per received packet per stage
     (dataplane.stage_cycles, recorded by ed-memif) next to vprn-bench-dp's figure."""
     st = vprn_fig(res, scenario, size, "ed_stages")
+    if not isinstance(st, dict):  # the stage pass (ed-memif --stage-pass)
+        st = get(res.get("traffic", {}), "stage_pass", scenario, str(size), "ed_stages")
     dp = dp_fig(res, dp_case(scenario), size, "cycles_per_pkt")
     parts = []
     if isinstance(st, dict) and get(st, "total", "packets"):
