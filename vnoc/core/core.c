@@ -368,6 +368,24 @@ void vnoc_core_site_up(struct vnoc_core *c, uint32_t site)
 	core_startup_site_up(c, site);
 }
 
+/* The trees that relay through a site that went away are solved again without it. */
+static void relayed_by_cb(void *ctx, const struct vnoc_tree_info *ti)
+{
+	struct dirty_ctx *d = ctx;
+
+	for (size_t i = 0; i < ti->n_nodes; i++)
+		if (ti->nodes[i] == d->site && ti->roles[i] == 0)
+			(void)vnoc_members_mark_dirty(
+				d->c->members, ti->vpn, ti->group, core_now(d->c));
+}
+
+static void relay_gone(struct vnoc_core *c, uint32_t site)
+{
+	struct dirty_ctx d = { c, site };
+
+	vnoc_trees_for_each(c->trees, relayed_by_cb, &d);
+}
+
 void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
 {
 	if (site >= c->n_sites)
@@ -375,6 +393,7 @@ void vnoc_core_site_down(struct vnoc_core *c, uint32_t site)
 	c->sites[site].up = false;
 	vnoc_dtrack_session(c->dtrack, site);
 	core_startup_site_down(c, site);
+	relay_gone(c, site);
 }
 
 bool vnoc_core_holding(const struct vnoc_core *c)
@@ -572,6 +591,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 	case VPRN_MSG_BYE:
 		vnoc_members_drop_site(c->members, site, core_now(c), leave_cb, c);
 		core_startup_bye(c, site);
+		relay_gone(c, site);
 		return 0;
 	case VPRN_MSG_DIGEST:
 		vnoc_dtrack_report(c->dtrack, site, &m->u.digest, core_now(c));

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -653,6 +655,77 @@ static void test_startup_hold_restart(void **state)
 	unlink_db(db);
 }
 
+static void report_rtt(struct ctx *x, int from, const char *to, uint32_t rtt_us)
+{
+	struct vprn_peer_metric pm = { .rtt_us = rtt_us, .samples = 10 };
+	struct vprn_msg m;
+
+	snprintf(pm.site, sizeof(pm.site), "%s", to);
+	vprn_msg_init(&m, VPRN_MSG_METRICS, ++seq);
+	m.u.metrics.peers = &pm;
+	m.u.metrics.n_peers = 1;
+	assert_int_equal(vnoc_core_handle(x->c, (uint32_t)from, &m), 0);
+}
+
+static bool tree_has(struct ctx *x, const char *site)
+{
+	char *args[] = { "232.0.0.1", "--source", "192.168.2.5" };
+	char err[256], want[32];
+	struct vprn_json j;
+	bool has;
+
+	vprn_json_init(&j);
+	assert_int_equal(vnoc_core_ctl_tree(x->c, 3, args, &j, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "\"site\":\"%s\"", site);
+	has = strstr(vprn_json_str(&j), want) != NULL;
+	vprn_json_fini(&j);
+	return has;
+}
+
+/* A Steiner relay (hq, not a member) whose session goes down leaves the tree at once. */
+static void test_relay_down(void **state)
+{
+	struct ctx *x = *state;
+	const char *names[] = { "hq", "br1", "br2", "lab" };
+	struct vprn_msg m;
+
+	for (int s = 0; s < 4; s++)
+		vnoc_core_site_up(x->c, (uint32_t)s);
+	/* br1 is far from br2 and lab, hq is close to everyone */
+	for (int a = 1; a < 4; a++) {
+		for (int b = 0; b < 4; b++)
+			if (a != b)
+				report_rtt(x, a, names[b], b == 0 ? 1000 : 500000);
+		report_rtt(x, 0, names[a], 1000);
+	}
+	vprn_msg_init(&m, VPRN_MSG_JOIN, ++seq);
+	m.u.join.m = (struct vprn_membership){ .group = 0xe8000001u,
+		.role = VPRN_ROLE_SENDER,
+		.filter_mode = VPRN_FILTER_EXCLUDE,
+		.sources = { 0xc0a80205u },
+		.n_sources = 1 };
+	assert_int_equal(vnoc_core_handle(x->c, 1, &m), 0);
+	m.u.join.m = (struct vprn_membership){
+		.group = 0xe8000001u, .role = VPRN_ROLE_RECEIVER, .filter_mode = VPRN_FILTER_EXCLUDE
+	};
+	assert_int_equal(vnoc_core_handle(x->c, 2, &m), 0);
+	assert_int_equal(vnoc_core_handle(x->c, 3, &m), 0);
+	x->now += 100;
+	vnoc_core_poll(x->c);
+	ack_all(x, 0);
+	ack_all(x, 0);
+	assert_true(tree_has(x, "hq")); /* relayed through hq */
+	vnoc_core_site_down(x->c, 0);
+	x->now += 100;
+	vnoc_core_poll(x->c);
+	ack_all(x, 0);
+	ack_all(x, 0);
+	x->now += 100;
+	vnoc_core_poll(x->c);
+	assert_false(tree_has(x, "hq"));
+	assert_true(tree_has(x, "lab"));
+}
+
 static void test_probe_keys(void **state)
 {
 	struct ctx *x = *state;
@@ -677,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_hold_first_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_startup_hold_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_down, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
