@@ -89,7 +89,7 @@ static int load_port(const config_setting_t *root, const char *name, struct dp_p
 	static const char *const lan_keys[] = { "device", "address", "mtu", NULL };
 	static const char *const wan_keys[] = { "device", "address", "gateway", "mtu", "probe_port",
 		NULL };
-	uint32_t probe = 0; /* off unless configured (ED_PROBE_PORT_DEFAULT is the usual port) */
+	uint32_t probe = ED_PROBE_PORT_DEFAULT; /* 0 in the config turns probing off */
 	const config_setting_t *g;
 	uint32_t mtu = 1500;
 	int rc;

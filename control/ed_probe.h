@@ -27,8 +27,7 @@
 #include "common/json.h"
 #include "common/msg.h"
 
-#define ED_PROBE_PORT_DEFAULT \
-	7801 /**< the usual wan.probe_port (the setting defaults to 0 = off) */
+#define ED_PROBE_PORT_DEFAULT 7801 /**< wan.probe_port when not configured */
 #define ED_PROBE_MAGIC 0x56505242u /**< "VPRB" */
 #define ED_PROBE_VERSION 1
 #define ED_PROBE_REQUEST 1
