@@ -247,6 +247,7 @@ struct vprn_neighbour {
 	bool udp_encap;
 	uint16_t udp_port;
 	uint32_t out_spi;
+	bool quiet; /* no sender on its side in this version */
 };
 
 struct vprn_tree_update {

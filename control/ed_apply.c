@@ -35,6 +35,15 @@ struct ed_tree {
 	uint32_t nbrs[DP_MAX_TREE_NBRS];
 	uint32_t out_spi[DP_MAX_TREE_NBRS];
 	unsigned int n_nbrs;
+	uint16_t quiet; /* bit k: nothing of this version arrives from nbrs[k] */
+	/*
+	 * Tree change: neighbours of the previous version only stay neighbours
+	 * (with their outbound SA) until prev_until, so that previous-tree
+	 * traffic still in flight follows the previous tree (docs/dataplane.md).
+	 */
+	uint32_t prev[DP_MAX_TREE_NBRS];
+	unsigned int n_prev;
+	uint64_t prev_until;
 	uint64_t remove_ms; /* removed: forwarding ends then, NO_DEADLINE = live */
 };
 
@@ -120,23 +129,34 @@ static bool tree_live(const struct ed_tree *t, uint64_t now)
 	return t->remove_ms == NO_DEADLINE || now < t->remove_ms;
 }
 
+/* Is @addr a neighbour of @t now (current, or previous version in its grace)? */
+static bool tree_has_nbr(const struct ed_tree *t, uint32_t addr, uint64_t now)
+{
+	if (!tree_live(t, now))
+		return false;
+	for (unsigned int j = 0; j < t->n_nbrs; j++)
+		if (t->nbrs[j] == addr)
+			return true;
+	for (unsigned int j = 0; now < t->prev_until && j < t->n_prev; j++)
+		if (t->prev[j] == addr)
+			return true;
+	return false;
+}
+
 static bool want_nbr(struct ed_apply *a, uint32_t addr, uint64_t now)
 {
 	for (unsigned int i = 0; i < a->n_trees; i++)
-		if (tree_live(&a->trees[i], now))
-			for (unsigned int j = 0; j < a->trees[i].n_nbrs; j++)
-				if (a->trees[i].nbrs[j] == addr)
-					return true;
+		if (tree_has_nbr(&a->trees[i], addr, now))
+			return true;
 	return false;
 }
 
 static bool pairwise_peer(struct ed_apply *a, uint32_t addr, uint64_t now)
 {
 	for (unsigned int i = 0; i < a->n_trees; i++)
-		if (tree_live(&a->trees[i], now) && a->trees[i].u.sa_mode == VPRN_SA_PAIRWISE)
-			for (unsigned int j = 0; j < a->trees[i].n_nbrs; j++)
-				if (a->trees[i].nbrs[j] == addr)
-					return true;
+		if (a->trees[i].u.sa_mode == VPRN_SA_PAIRWISE &&
+			tree_has_nbr(&a->trees[i], addr, now))
+			return true;
 	return false;
 }
 
@@ -199,11 +219,14 @@ static int publish(struct ed_apply *a)
 
 		if (!tree_live(t, now))
 			continue;
-		for (unsigned int j = 0; j < t->n_nbrs && rc == 0; j++) {
-			struct dp_nbr_conf nc = { .addr = t->nbrs[j] };
+		for (unsigned int j = 0; j < t->n_nbrs + t->n_prev && rc == 0; j++) {
+			uint32_t addr = j < t->n_nbrs ? t->nbrs[j] : t->prev[j - t->n_nbrs];
+			struct dp_nbr_conf nc = { .addr = addr };
 
-			if (pairwise_peer(a, t->nbrs[j], now))
-				nc.sa_out = out_sa(a, VPRN_SA_PAIRWISE, t->nbrs[j], now);
+			if (j >= t->n_nbrs && now >= t->prev_until)
+				break;
+			if (pairwise_peer(a, addr, now))
+				nc.sa_out = out_sa(a, VPRN_SA_PAIRWISE, addr, now);
 			rc = dp_txn_set_neighbour(txn, &nc);
 		}
 		gc.group = t->u.group;
@@ -215,6 +238,7 @@ static int publish(struct ed_apply *a)
 				      : 0;
 		gc.n_nbrs = t->n_nbrs;
 		memcpy(gc.nbrs, t->nbrs, t->n_nbrs * sizeof(uint32_t));
+		gc.quiet = t->quiet;
 		if (gc.mode == DP_SA_GROUP && t->u.local_sender && t->remove_ms == NO_DEADLINE)
 			gc.sa_out = out_sa(a, VPRN_SA_GROUP, t->u.group, now);
 		if (rc == 0)
@@ -242,6 +266,8 @@ static int publish(struct ed_apply *a)
 		a->sas[i] = a->sas[--a->n_sas];
 	}
 	for (unsigned int i = 0; i < a->n_trees;) {
+		if (now >= a->trees[i].prev_until)
+			a->trees[i].n_prev = 0; /* unpublished by this commit */
 		if (tree_live(&a->trees[i], now)) {
 			i++;
 			continue;
@@ -411,7 +437,24 @@ static int tree_update(struct ed_apply *a, const struct vprn_tree_update *u)
 		if (u->neighbours[i].wan_addr == 0 || u->neighbours[i].wan_addr == a->wan_addr)
 			continue;
 		t->out_spi[t->n_nbrs] = u->neighbours[i].out_spi;
+		if (u->neighbours[i].quiet)
+			t->quiet |= (uint16_t)(1u << t->n_nbrs);
 		t->nbrs[t->n_nbrs++] = u->neighbours[i].wan_addr;
+	}
+	if (!is_new && old.u.version == u->version) {
+		memcpy(t->prev, old.prev, sizeof(t->prev)); /* a resend: same grace */
+		t->n_prev = old.n_prev;
+		t->prev_until = old.prev_until;
+	} else if (!is_new && tree_live(&old, vprn_now_ms())) {
+		for (unsigned int i = 0; i < old.n_nbrs; i++) {
+			bool kept = false;
+
+			for (unsigned int j = 0; j < t->n_nbrs; j++)
+				kept |= old.nbrs[i] == t->nbrs[j];
+			if (!kept)
+				t->prev[t->n_prev++] = old.nbrs[i];
+		}
+		t->prev_until = vprn_now_ms() + u->grace_ms;
 	}
 	rc = publish(a);
 	if (rc != 0) {
@@ -475,7 +518,8 @@ void ed_apply_tick(struct ed_apply *a, uint64_t now_ms)
 	for (unsigned int i = 0; i < a->n_sas && !due; i++)
 		due = !sa_live(&a->sas[i], now_ms);
 	for (unsigned int i = 0; i < a->n_trees && !due; i++)
-		due = !tree_live(&a->trees[i], now_ms);
+		due = !tree_live(&a->trees[i], now_ms) ||
+		      (a->trees[i].n_prev > 0 && now_ms >= a->trees[i].prev_until);
 	if (due && publish(a) != 0)
 		LOG_WARN("apply", "retiring SAs/trees: commit failed");
 }

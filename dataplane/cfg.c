@@ -375,9 +375,17 @@ static void build_group(const struct dp_cfg *c, const struct dp_tables *t, struc
 		rt->accept[rt->n_accept++] = g->nbrs[i];
 	}
 	rt->kept = 0xffff;
+	rt->quiet = g->quiet;
+	rt->n_prev = 0;
 	if (now_ms < gc->prev_expiry_ms) {
-		for (unsigned int i = 0; i < gc->n_prev; i++)
+		for (unsigned int i = 0; i < gc->n_prev; i++) {
+			int k = find_nbr(c, gc->prev[i]);
+
 			rt->accept[rt->n_accept++] = gc->prev[i];
+			/* still a neighbour (its outbound SA kept): the previous tree goes on */
+			if (k >= 0)
+				rt->prev_nbr[rt->n_prev++] = (uint16_t)k;
+		}
 		rt->kept = gc->kept;
 	}
 	(void)t;

@@ -186,6 +186,12 @@ struct dp_group_conf {
 	unsigned int n_nbrs;		 /**< 0..DP_MAX_TREE_NBRS */
 	uint32_t nbrs[DP_MAX_TREE_NBRS]; /**< neighbour addresses (each set as a neighbour) */
 	struct esp_sa *sa_out; /**< group mode: this site's outbound SA (NULL: not a sender) */
+	/**
+	 * Bit k: nothing of this tree version arrives from nbrs[k] (no sender on
+	 * its side). During the grace period, what does arrive from it (having been
+	 * a previous neighbour too) is previous-tree traffic. 0 = unknown.
+	 */
+	uint16_t quiet;
 };
 
 /** An inbound SA. */

@@ -437,6 +437,8 @@ static uint32_t out_spi(struct tree *tr, uint32_t from, uint32_t to)
 	return c != NULL && c->ready ? c->spi : 0;
 }
 
+static bool flows(const struct ver *v, uint32_t a, uint32_t b);
+
 static void send_tree_update(struct vnoc_trees *t, struct tree *tr, struct view *v, bool removed)
 {
 	struct vprn_neighbour nbs[VPRN_MSG_MAX_NEIGHBOURS];
@@ -467,6 +469,7 @@ static void send_tree_update(struct vnoc_trees *t, struct tree *tr, struct view 
 			nbs[n].wan_addr = ref.wan_addr;
 			if (tr->sa.mode == VNOC_SA_PAIRWISE)
 				nbs[n].out_spi = out_spi(tr, v->site, v->nb[i]);
+			nbs[n].quiet = !flows(&tr->cur, v->nb[i], v->site);
 			n++;
 		}
 		if (tr->sa.mode == VNOC_SA_GROUP && u->local_sender)
