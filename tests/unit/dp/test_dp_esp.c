@@ -504,6 +504,90 @@ static void test_tree_change_grace(void **state)
 	assert_int_equal(tport_out_count(&wan), 0);
 }
 
+static void set_group_quiet(
+	uint32_t version, bool local_rx, unsigned int n, const unsigned int *peers, uint16_t quiet)
+{
+	struct dp_group_conf g = {
+		.group = GROUP, .mode = DP_SA_PAIRWISE, .tree_version = version
+	};
+	struct dp_txn *txn = dp_txn_begin(dp);
+
+	g.local_receivers = local_rx;
+	g.n_nbrs = n;
+	for (unsigned int i = 0; i < n; i++)
+		g.nbrs[i] = PEER(peers[i]);
+	g.quiet = quiet;
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+}
+
+/*
+ * Issue 8, scenario 7, at br1 (P0 = hq, P1 = br2, P2 = br3): the tree
+ * hq-br1-{br2,br3} becomes hq-br2-{br1,br3}. A datagram of the old tree
+ * from hq, still in flight, follows the old tree: to br2 (kept edge) and to
+ * br3 (previous-only neighbour, still in the neighbour table with its SA).
+ */
+static void test_tree_change_old_tree_followed(void **state)
+{
+	const unsigned int v1[] = { 0, 1, 2 }, v2[] = { 1 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group_quiet(1, true, 3, v1, 0x6 /* nothing from br2, br3 */);
+	set_group_quiet(2, true, 1, v2, 0 /* br2 sends to us */);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		seen[check_wan_frame(m[i], t_in, f + 14, len - 14)]++;
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+/*
+ * The same change at br2 (P0 = hq, P1 = br1, P2 = br3): br1 stays a
+ * neighbour but sends nothing on the new tree (quiet), so what arrives from
+ * it is old-tree traffic that br1 also sent to br3 itself: delivered here,
+ * never forwarded on the new edges to hq or br3 (no duplicate at br3). hq's
+ * traffic follows the new tree to br1 and br3.
+ */
+static void test_tree_change_quiet_neighbour(void **state)
+{
+	const unsigned int v1[] = { 1 }, v2[] = { 0, 1, 2 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group_quiet(1, true, 1, v1, 0);
+	set_group_quiet(2, true, 3, v2, 0x6 /* br1, br3 */);
+	put(&wan, w, peer_frame(w, 1, t_out[1], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		seen[check_wan_frame(m[i], t_in, f + 14, len - 14)]++;
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
 /*
  * LAN packets per SA mode for test_no_leak_many: 1,000,000 in the optimised
  * build (meson sets VPRN_DP_LEAK_PKTS), fewer under the sanitizers, where the
@@ -908,6 +992,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wan_group_transit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tree_change_old_tree_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_change_quiet_neighbour, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),
