@@ -23,17 +23,19 @@ struct ed_sa {
 	uint32_t spi;
 	enum vprn_direction dir;
 	enum vprn_sa_mode mode;
-	uint32_t group;	    /* group mode */
-	uint32_t peer_addr; /* pairwise */
-	uint64_t order;	    /* install order: the newest outbound SA wins */
-	uint64_t wipe_ms;   /* removal / hard lifetime deadline, NO_DEADLINE = none */
-	bool removed;	    /* SaRemove received: retiring, out of the state digest */
+	uint32_t group;	     /* group mode */
+	uint32_t peer_addr;  /* pairwise */
+	uint64_t order;	     /* install order: the newest outbound SA wins */
+	uint64_t generation; /* of its channel: 1 = a new channel, more = a rekey */
+	uint64_t wipe_ms;    /* removal / hard lifetime deadline, NO_DEADLINE = none */
+	bool removed;	     /* SaRemove received: retiring, out of the state digest */
 };
 
 struct ed_tree {
 	struct vprn_tree_update u; /* neighbours copied into nbrs[] */
 	uint32_t nbrs[DP_MAX_TREE_NBRS];
 	uint32_t out_spi[DP_MAX_TREE_NBRS];
+	uint32_t in_spi[DP_MAX_TREE_NBRS];
 	unsigned int n_nbrs;
 	uint16_t quiet; /* bit k: nothing of this version arrives from nbrs[k] */
 	/*
@@ -44,6 +46,9 @@ struct ed_tree {
 	uint32_t prev[DP_MAX_TREE_NBRS];
 	unsigned int n_prev;
 	uint64_t prev_until;
+	/* every neighbour of the previous version with its SPIs (pairwise) */
+	uint32_t pv_nbr[DP_MAX_TREE_NBRS], pv_out[DP_MAX_TREE_NBRS], pv_in[DP_MAX_TREE_NBRS];
+	unsigned int n_pv;
 	uint64_t remove_ms; /* removed: forwarding ends then, NO_DEADLINE = live */
 };
 
@@ -122,6 +127,30 @@ static struct esp_sa *out_sa(struct ed_apply *a, enum vprn_sa_mode mode, uint32_
 			best = s;
 	}
 	return best != NULL ? best->sa : NULL;
+}
+
+/*
+ * The outbound SA of a tree version towards @peer: the one its TreeUpdate
+ * names (@spi), or a rekey of it installed since (generation > 1: the VNOC
+ * switched the sender). A newer SA of generation 1 is a channel of a tree
+ * version not applied yet: not used before its TreeUpdate. NULL: unknown,
+ * the neighbour's newest SA applies.
+ */
+static struct esp_sa *version_sa(struct ed_apply *a, uint32_t peer, uint32_t spi, uint64_t now)
+{
+	const struct ed_sa *best = spi != 0 ? sa_find(a, spi, VPRN_DIR_OUTBOUND) : NULL;
+
+	if (best == NULL || !sa_live(best, now) || best->peer_addr != peer)
+		return NULL;
+	for (unsigned int i = 0; i < a->n_sas; i++) {
+		const struct ed_sa *s = &a->sas[i];
+
+		if (s->dir == VPRN_DIR_OUTBOUND && s->mode == VPRN_SA_PAIRWISE &&
+			s->peer_addr == peer && sa_live(s, now) && s->generation > 1 &&
+			s->order > best->order)
+			best = s;
+	}
+	return best->sa;
 }
 
 static bool tree_live(const struct ed_tree *t, uint64_t now)
@@ -239,6 +268,16 @@ static int publish(struct ed_apply *a)
 		gc.n_nbrs = t->n_nbrs;
 		memcpy(gc.nbrs, t->nbrs, t->n_nbrs * sizeof(uint32_t));
 		gc.quiet = t->quiet;
+		for (unsigned int j = 0; gc.mode == DP_SA_PAIRWISE && j < t->n_nbrs; j++) {
+			gc.nbr_sa[j] = version_sa(a, t->nbrs[j], t->out_spi[j], now);
+			gc.in_spi[j] = t->in_spi[j];
+			for (unsigned int k = 0; now < t->prev_until && k < t->n_pv; k++) {
+				if (t->pv_nbr[k] != t->nbrs[j])
+					continue;
+				gc.prev_sa[j] = version_sa(a, t->nbrs[j], t->pv_out[k], now);
+				gc.prev_in_spi[j] = t->pv_in[k];
+			}
+		}
 		if (gc.mode == DP_SA_GROUP && t->u.local_sender && t->remove_ms == NO_DEADLINE)
 			gc.sa_out = out_sa(a, VPRN_SA_GROUP, t->u.group, now);
 		if (rc == 0)
@@ -372,6 +411,7 @@ static int sa_install(struct ed_apply *a, const struct vprn_sa_install *in)
 	s->group = in->group;
 	s->peer_addr = in->peer_addr;
 	s->order = ++a->order;
+	s->generation = in->generation;
 	s->wipe_ms = in->lifetime.hard_seconds != 0
 			     ? now + (uint64_t)in->lifetime.hard_seconds * 1000
 			     : NO_DEADLINE;
@@ -437,6 +477,7 @@ static int tree_update(struct ed_apply *a, const struct vprn_tree_update *u)
 		if (u->neighbours[i].wan_addr == 0 || u->neighbours[i].wan_addr == a->wan_addr)
 			continue;
 		t->out_spi[t->n_nbrs] = u->neighbours[i].out_spi;
+		t->in_spi[t->n_nbrs] = u->neighbours[i].in_spi;
 		if (u->neighbours[i].quiet)
 			t->quiet |= (uint16_t)(1u << t->n_nbrs);
 		t->nbrs[t->n_nbrs++] = u->neighbours[i].wan_addr;
@@ -445,7 +486,15 @@ static int tree_update(struct ed_apply *a, const struct vprn_tree_update *u)
 		memcpy(t->prev, old.prev, sizeof(t->prev)); /* a resend: same grace */
 		t->n_prev = old.n_prev;
 		t->prev_until = old.prev_until;
+		memcpy(t->pv_nbr, old.pv_nbr, sizeof(t->pv_nbr));
+		memcpy(t->pv_out, old.pv_out, sizeof(t->pv_out));
+		memcpy(t->pv_in, old.pv_in, sizeof(t->pv_in));
+		t->n_pv = old.n_pv;
 	} else if (!is_new && tree_live(&old, vprn_now_ms())) {
+		memcpy(t->pv_nbr, old.nbrs, sizeof(t->pv_nbr));
+		memcpy(t->pv_out, old.out_spi, sizeof(t->pv_out));
+		memcpy(t->pv_in, old.in_spi, sizeof(t->pv_in));
+		t->n_pv = old.n_nbrs;
 		for (unsigned int i = 0; i < old.n_nbrs; i++) {
 			bool kept = false;
 

@@ -192,6 +192,17 @@ struct dp_group_conf {
 	 * a previous neighbour too) is previous-tree traffic. 0 = unknown.
 	 */
 	uint16_t quiet;
+	/**
+	 * Pairwise: the SA towards nbrs[k] in this version (NULL = the
+	 * neighbour's), and the SPI nbrs[k] sends to us on (0 = unknown). A tree
+	 * version has its own SPIs where the tree beyond an edge changed: what
+	 * arrives on the previous version's SPI is previous-tree traffic.
+	 */
+	struct esp_sa *nbr_sa[DP_MAX_TREE_NBRS];
+	uint32_t in_spi[DP_MAX_TREE_NBRS];
+	/** Pairwise, grace: the same for nbrs[k] in the previous version (if it was in it). */
+	struct esp_sa *prev_sa[DP_MAX_TREE_NBRS];
+	uint32_t prev_in_spi[DP_MAX_TREE_NBRS];
 };
 
 /** An inbound SA. */

@@ -494,6 +494,11 @@ static void test_reroot_old_tree_usable(void **state)
 	assert_true(nb_of(u, "br1")->out_spi != 0 && nb_of(u, "br3")->out_spi != 0);
 	assert_int_equal(nb_of(u, "hq")->out_spi, 0);
 	assert_int_not_equal(nb_of(last_tree_update(c, mark, 0), "br2")->out_spi, 0);
+	/* each end names the other's SPI as its inbound one */
+	assert_int_equal(
+		nb_of(u, "br1")->out_spi, nb_of(last_tree_update(c, mark, 1), "br2")->in_spi);
+	assert_int_equal(
+		nb_of(u, "hq")->in_spi, nb_of(last_tree_update(c, mark, 0), "br2")->out_spi);
 	/* least knowledge: every install since the change is for an edge of its site */
 	for (size_t i = mark; i < c->rec.n; i++) {
 		const struct rec_msg *m = &c->rec.v[i];
@@ -502,6 +507,76 @@ static void test_reroot_old_tree_usable(void **state)
 			assert_true(vnoc_trees_has_edge(
 				c->t, 0, G, 0, m->site, site_id(m->m.u.sa_install.peer)));
 	}
+}
+
+/*
+ * A subtree moves (br3 from br1 to br2) under edges that keep their
+ * direction: hq -> br1 and br1 -> br2 get new SAs (the tree beyond them
+ * changed: their datagrams must be told apart by SPI during the change),
+ * while a change that leaves the tree beyond an edge alone keeps its SA.
+ */
+static void test_subtree_move_fresh_spis(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx[] = { 1, 2, 3 }, tx[] = { 0 };
+	struct vnoc_tree_spec spec = { .vpn = 0,
+		.group = G,
+		.kind = VNOC_TREE_SHARED,
+		.sa = pw,
+		.receivers = rx,
+		.n_receivers = 3,
+		.senders = tx,
+		.n_senders = 1 };
+	static const uint32_t v1[][2] = { { 0, 1 }, { 1, 2 }, { 1, 3 } };
+	static const uint32_t v2[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 } };
+	uint32_t s01, s12, s13;
+	const struct rec_msg *u;
+	size_t mark;
+
+	c->now = 1;
+	cheap_edges(c, v1, 3);
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, 0);
+	ack_everything(c, 0);
+	s01 = nb_of(last_tree_update(c, 0, 0), "br1")->out_spi;
+	s12 = nb_of(last_tree_update(c, 0, 1), "br2")->out_spi;
+	s13 = nb_of(last_tree_update(c, 0, 1), "br3")->out_spi;
+	c->now = 2;
+	cheap_edges(c, v2, 3);
+	mark = c->rec.n;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	/* make-before-break: nobody is told before the new SAs are up */
+	assert_null(last_tree_update(c, mark, 0));
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(vnoc_trees_has_edge(c->t, 0, G, 0, v2[i][0], v2[i][1]));
+	u = last_tree_update(c, mark, 0);
+	assert_non_null(u);
+	assert_int_not_equal(nb_of(u, "br1")->out_spi, 0);
+	assert_int_not_equal(nb_of(u, "br1")->out_spi, s01);
+	u = last_tree_update(c, mark, 1);
+	assert_int_equal(
+		nb_of(u, "hq")->in_spi, nb_of(last_tree_update(c, mark, 0), "br1")->out_spi);
+	assert_int_not_equal(nb_of(u, "br2")->out_spi, 0);
+	assert_int_not_equal(nb_of(u, "br2")->out_spi, s12);
+	assert_null(nb_of(u, "br3"));
+	/* the old ones go with the grace, the SA of the vanished edge too */
+	assert_int_equal(out_removed(c, mark, 0, s01), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 1, s12), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 1, s13), kconf.retire_grace_ms);
+
+	/* br3 leaves: nothing beyond hq -> br1 -> br2 changes but br2's side: */
+	mark = c->rec.n;
+	s01 = nb_of(last_tree_update(c, 0, 0), "br1")->out_spi;
+	spec.n_receivers = 2;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	assert_false(vnoc_trees_has_edge(c->t, 0, G, 0, 2, 3));
+	/* br1 -> br2: the tree beyond br2 lost br3: new SA; br1's own part changed */
+	assert_non_null(last_tree_update(c, mark, 1));
+	assert_int_equal(rec_count(&c->rec, mark, 3, VPRN_MSG_SA_INSTALL), 0);
 }
 
 int main(void)
@@ -516,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_sender_retried, setup, teardown_),
 		cmocka_unit_test_setup_teardown(test_resend, setup, teardown_),
 		cmocka_unit_test_setup_teardown(test_reroot_old_tree_usable, setup, teardown_),
+		cmocka_unit_test_setup_teardown(test_subtree_move_fresh_spis, setup, teardown_),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
