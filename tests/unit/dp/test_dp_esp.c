@@ -107,8 +107,15 @@ static void make_sas(void)
 	assert_non_null(t_gout);
 }
 
+/* SAs a test leaves published: destroyed once the data plane is gone. */
+static struct esp_sa *late_free[2];
+
 static void free_sas(void)
 {
+	for (unsigned int i = 0; i < 2; i++) {
+		esp_sa_destroy(late_free[i]);
+		late_free[i] = NULL;
+	}
 	for (unsigned int i = 0; i < N_PEERS; i++) {
 		esp_sa_destroy(dp_out[i]);
 		esp_sa_destroy(t_in[i]);
@@ -589,6 +596,65 @@ static void test_tree_change_quiet_neighbour(void **state)
 }
 
 /*
+ * Subtree move at br2 (P1 = br1, P2 = br3): hq-br1-{br2,br3} becomes
+ * hq-br1-br2-br3. br1 -> br2 keeps its direction but gets a new SA (SPI
+ * 0x2101) in the new version. A datagram br1 forwarded on the old tree (old
+ * SPI 0x2001, br1 also sent it to br3) is delivered and not forwarded; one
+ * of the new tree (new SPI) goes on to br3 on the new version's SA (SPI 0x1102).
+ */
+static void test_tree_change_by_spi(void **state)
+{
+	struct esp_sa *in2 = tsa_make(0x2101, ESP_DIR_INBOUND, PEER(1), WAN_ADDR, 0x61);
+	struct esp_sa *tout2 = tsa_make(0x2101, ESP_DIR_OUTBOUND, PEER(1), WAN_ADDR, 0x61);
+	struct esp_sa *out2 = tsa_make(0x1102, ESP_DIR_OUTBOUND, WAN_ADDR, PEER(2), 0x62);
+	struct esp_sa *tin2 = tsa_make(0x1102, ESP_DIR_INBOUND, WAN_ADDR, PEER(2), 0x62);
+	struct esp_sa *tins[N_PEERS] = { NULL, NULL, tin2, NULL };
+	struct dp_spi_conf sc = { .spi = 0x2101, .sa = in2, .mode = DP_SA_PAIRWISE };
+	struct dp_group_conf g = { .group = GROUP, .mode = DP_SA_PAIRWISE, .tree_version = 1 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	struct dp_txn *txn;
+
+	(void)state;
+	assert_true(in2 && tout2 && out2 && tin2);
+	g.local_receivers = true;
+	g.n_nbrs = 1;
+	g.nbrs[0] = PEER(1);
+	g.in_spi[0] = 0x2001;
+	txn = dp_txn_begin(dp);
+	assert_int_equal(dp_txn_set_spi(txn, &sc), 0);
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+	g.tree_version = 2;
+	g.n_nbrs = 2;
+	g.nbrs[1] = PEER(2);
+	g.in_spi[0] = 0x2101;
+	g.prev_in_spi[0] = 0x2001;
+	g.nbr_sa[1] = out2;
+	txn = dp_txn_begin(dp);
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+	/* old tree: delivered only */
+	put(&wan, w, peer_frame(w, 1, t_out[1], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	/* new tree: delivered and forwarded to br3 on the version's SA */
+	put(&wan, w, peer_frame(w, 1, tout2, f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 1), 1);
+	assert_int_equal(check_wan_frame(m[0], tins, f + 14, len - 14), 2);
+	rte_pktmbuf_free(m[0]);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+	esp_sa_destroy(tout2);
+	esp_sa_destroy(tin2);
+	/* in2 and out2 are published until teardown: destroyed after dp_destroy */
+	late_free[0] = in2;
+	late_free[1] = out2;
+}
+
+/*
  * LAN packets per SA mode for test_no_leak_many: 1,000,000 in the optimised
  * build (meson sets VPRN_DP_LEAK_PKTS), fewer under the sanitizers, where the
  * same paths run at a fraction of the speed.
@@ -995,6 +1061,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_tree_change_old_tree_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_quiet_neighbour, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_change_by_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),
