@@ -674,7 +674,7 @@ static bool flows(const struct ver *v, uint32_t a, uint32_t b)
 	return false;
 }
 
-/* Edges of @v on @b's side of the edge (@a, @b), sorted; the count (at most @cap). */
+/* Edges of @v on @b's side of the edge (@a, @b), sorted; the count, SIZE_MAX if too many. */
 static size_t side_edges(
 	const struct ver *v, uint32_t a, uint32_t b, uint32_t (*out)[2], size_t cap)
 {
@@ -691,9 +691,10 @@ static size_t side_edges(
 				     : v->edges[i][1] == x ? v->edges[i][0]
 							   : UINT32_MAX;
 
-			if (y == UINT32_MAX || y == from || n == cap ||
-				top == sizeof(stack) / sizeof(stack[0]))
+			if (y == UINT32_MAX || y == from)
 				continue;
+			if (n == cap || top == sizeof(stack) / sizeof(stack[0]))
+				return SIZE_MAX; /* too deep to tell */
 			out[n][0] = v->edges[i][0];
 			out[n++][1] = v->edges[i][1];
 			stack[top] = y;
@@ -730,7 +731,7 @@ static bool needs_fresh(const struct tree *tr, const struct ver *v, uint32_t a, 
 	}
 	nx = side_edges(&tr->cur, a, b, x, cap);
 	ny = side_edges(v, a, b, y, cap);
-	differ = nx != ny || memcmp(x, y, nx * sizeof(*x)) != 0;
+	differ = nx == SIZE_MAX || nx != ny || memcmp(x, y, nx * sizeof(*x)) != 0;
 	free(x);
 	free(y);
 	return differ;
