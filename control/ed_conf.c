@@ -126,7 +126,8 @@ static int load_port(const config_setting_t *root, const char *name, struct dp_p
 static int load_dataplane(
 	const config_setting_t *root, struct ed_conf *c, struct vprn_conf_err *err)
 {
-	static const char *const keys[] = { "workers", "idle_sleep_us", "mbufs", NULL };
+	static const char *const keys[] = { "workers", "idle_sleep_us", "mbufs", "stage_cycles",
+		NULL };
 	const config_setting_t *g;
 	uint32_t workers = c->dp.n_workers;
 	int rc;
@@ -137,7 +138,8 @@ static int load_dataplane(
 		(rc = vprn_conf_u32(g, "workers", false, 1, DP_MAX_WORKERS, &workers, err)) != 0 ||
 		(rc = vprn_conf_u32(
 			 g, "idle_sleep_us", false, 0, 100000, &c->dp.idle_sleep_us, err)) != 0 ||
-		(rc = vprn_conf_u32(g, "mbufs", false, 511, 1048575, &c->dp.n_mbufs, err)) != 0)
+		(rc = vprn_conf_u32(g, "mbufs", false, 511, 1048575, &c->dp.n_mbufs, err)) != 0 ||
+		(rc = vprn_conf_bool(g, "stage_cycles", false, &c->dp.stage_cycles, err)) != 0)
 		return rc;
 	c->dp.n_workers = workers;
 	return 0;

@@ -58,12 +58,36 @@ static int cmd_status(
 	return 0;
 }
 
+/* "stages": per-stage cycles and packets (dataplane.stage_cycles, docs/dataplane.md). */
+static void stage_entry(struct vprn_json *j, const char *name, uint64_t cycles, uint64_t pkts)
+{
+	vprn_json_key(j, name);
+	vprn_json_obj_begin(j);
+	vprn_json_kv_u64(j, "cycles", cycles);
+	vprn_json_kv_u64(j, "packets", pkts);
+	vprn_json_key(j, "cycles_per_packet");
+	vprn_json_double(j, pkts != 0 ? (double)cycles / (double)pkts : 0.0);
+	vprn_json_obj_end(j);
+}
+
+static void json_stages(struct vprn_json *j, const struct dp_stage_stats *ss)
+{
+	vprn_json_key(j, "stages");
+	vprn_json_obj_begin(j);
+	vprn_json_kv_bool(j, "enabled", ss->enabled);
+	for (unsigned int s = 0; s < DP_STAGE__MAX; s++)
+		stage_entry(j, dp_stage_name(s), ss->cycles[s], ss->pkts[s]);
+	stage_entry(j, "total", ss->total_cycles, ss->total_pkts);
+	vprn_json_obj_end(j);
+}
+
 static int cmd_stats(
 	void *ctx, int argc, char **argv, struct vprn_json *j, char *err, size_t errlen)
 {
 	struct ed *ed = ctx;
 	uint64_t drops[64] = { 0 };
 	unsigned int n_drops = dp_drop_count();
+	struct dp_stage_stats ss;
 	struct dp_stats st;
 	int rc;
 
@@ -77,6 +101,8 @@ static int cmd_stats(
 	rc = dp_get_stats(ed->dp, &st);
 	if (rc == 0)
 		rc = dp_get_drops(ed->dp, drops, n_drops);
+	if (rc == 0)
+		rc = dp_get_stages(ed->dp, &ss);
 	if (rc != 0) {
 		snprintf(err, errlen, "data plane statistics unavailable");
 		return rc;
@@ -96,6 +122,7 @@ static int cmd_stats(
 		if (drops[i] != 0)
 			vprn_json_kv_u64(j, dp_drop_name(i), drops[i]);
 	vprn_json_obj_end(j);
+	json_stages(j, &ss);
 	vprn_json_obj_end(j);
 	return 0;
 }

@@ -86,6 +86,7 @@ static int assign_lcores(struct dp *dp)
 		dp->worker[i].punt_tokens = 1;
 		dp->worker[i].icmp_tokens = 1;
 		dp->worker[i].probe_tokens = 1;
+		dp->worker[i].st.on = dp->conf.stage_cycles;
 		i++;
 	}
 	if (i < dp->n_workers) {
@@ -324,6 +325,39 @@ int dp_get_stats(const struct dp *dp, struct dp_stats *stats)
 		stats->punts += __atomic_load_n(&c->punt, __ATOMIC_RELAXED);
 		stats->injects += __atomic_load_n(&c->inject, __ATOMIC_RELAXED);
 		stats->idle_sleeps += __atomic_load_n(&c->idle_sleeps, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+const char *dp_stage_name(unsigned int stage)
+{
+	static const char *const names[DP_STAGE__MAX] = {
+		[DP_STAGE_RX] = "rx",
+		[DP_STAGE_PARSE] = "parse",
+		[DP_STAGE_CRYPTO] = "crypto",
+		[DP_STAGE_REPLICATE] = "replicate",
+		[DP_STAGE_TX] = "tx",
+	};
+
+	return stage < DP_STAGE__MAX ? names[stage] : NULL;
+}
+
+int dp_get_stages(const struct dp *dp, struct dp_stage_stats *st)
+{
+	if (dp == NULL || st == NULL)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->enabled = dp->conf.stage_cycles;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		const struct dp_stage_ctr *c = &dp->worker[i].st_ctr;
+
+		/* Relaxed loads: statistics, single writer each (struct dp_counters). */
+		for (unsigned int s = 0; s < DP_STAGE__MAX; s++) {
+			st->cycles[s] += __atomic_load_n(&c->cycles[s], __ATOMIC_RELAXED);
+			st->pkts[s] += __atomic_load_n(&c->pkts[s], __ATOMIC_RELAXED);
+		}
+		st->total_cycles += __atomic_load_n(&c->total_cycles, __ATOMIC_RELAXED);
+		st->total_pkts += __atomic_load_n(&c->total_pkts, __ATOMIC_RELAXED);
 	}
 	return 0;
 }

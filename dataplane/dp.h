@@ -52,6 +52,7 @@ struct dp_conf {
 	uint16_t udp_encap_port; /**< accept ESP in UDP to this port (RFC 3948); 0 = off */
 	uint16_t probe_port;	 /**< clear UDP site-to-site probes (WAN); 0 = off */
 	uint32_t probe_rate;	 /**< probe punts per second per worker; 0 = 200 */
+	bool stage_cycles;	 /**< per-stage cycle accounting in the workers (dp_get_stages) */
 };
 
 struct dp;
@@ -71,6 +72,33 @@ int dp_start(struct dp *dp);
 void dp_stop(struct dp *dp);
 void dp_destroy(struct dp *dp);
 int dp_get_stats(const struct dp *dp, struct dp_stats *stats);
+
+/**
+ * Worker stages timed when dp_conf.stage_cycles is set (docs/dataplane.md,
+ * "Per-stage cycles"). Exclusive: a cycle is counted in one stage only.
+ */
+enum dp_stage {
+	DP_STAGE_RX,	    /**< rte_eth_rx_burst (bursts that returned packets) */
+	DP_STAGE_PARSE,	    /**< validation, classification, lookups, counters */
+	DP_STAGE_CRYPTO,    /**< ESP engine calls */
+	DP_STAGE_REPLICATE, /**< copies and header mbufs to tree neighbours */
+	DP_STAGE_TX,	    /**< end-of-loop TX flush (rte_eth_tx_burst) */
+	DP_STAGE__MAX,
+};
+
+/** Per-stage cycles (rte_rdtsc) and packets, summed over workers. */
+struct dp_stage_stats {
+	bool enabled;			/**< dp_conf.stage_cycles */
+	uint64_t cycles[DP_STAGE__MAX]; /**< TSC cycles spent in the stage */
+	uint64_t pkts[DP_STAGE__MAX];	/**< packets that went through it */
+	uint64_t total_cycles;		/**< whole loop iterations that had packets */
+	uint64_t total_pkts;		/**< packets received in those iterations */
+};
+
+/** Stage name ("rx", "parse", "crypto", "replicate", "tx"), NULL if out of range. */
+const char *dp_stage_name(unsigned int stage);
+/** Read the per-stage counters (all zero when stage_cycles is off). @return 0 or -EINVAL. */
+int dp_get_stages(const struct dp *dp, struct dp_stage_stats *st);
 
 /* ---- control-thread interface ------------------------------------------ */
 

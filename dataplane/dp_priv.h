@@ -55,6 +55,26 @@ struct dp_counters {
 #define DP_CTR_ADD(field, n) \
 	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED) /* single writer */
 
+/*
+ * Per-stage cycle accounting (dp_conf.stage_cycles; stage.h). The committed
+ * counters follow the dp_counters rules; cur/last/acc are worker-private
+ * scratch for the iteration in progress.
+ */
+struct dp_stage_ctr {
+	uint64_t cycles[DP_STAGE__MAX];
+	uint64_t pkts[DP_STAGE__MAX];
+	uint64_t total_cycles;
+	uint64_t total_pkts;
+} __rte_cache_aligned;
+
+struct dp_stage_scratch {
+	bool on;       /* dp_conf.stage_cycles, copied for a hot-line branch */
+	uint8_t cur;   /* stage running now */
+	uint64_t last; /* TSC when it started */
+	uint64_t cycles[DP_STAGE__MAX];
+	uint64_t pkts[DP_STAGE__MAX];
+};
+
 struct dp_txbuf {
 	uint16_t n;
 	struct rte_mbuf *pkts[DP_TX_BUF];
@@ -83,7 +103,9 @@ struct dp_worker {
 	uint64_t icmp_last_tsc;
 	uint64_t probe_tokens; /* probe punt token bucket (probe_rate) */
 	uint64_t probe_last_tsc;
+	struct dp_stage_scratch st;
 	struct dp_counters ctr;
+	struct dp_stage_ctr st_ctr;
 	struct dp_txbuf tx[DP_N_PORTS];
 } __rte_cache_aligned;
 

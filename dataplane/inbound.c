@@ -20,6 +20,7 @@
 #include "dataplane/esp/esp.h"
 #include "dataplane/parse.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/stage.h"
 #include "dataplane/tables.h"
 
 static inline uint32_t outer_src(const struct rte_mbuf *m)
@@ -97,7 +98,9 @@ static void inbound_pairwise(struct dp_worker *w, const struct dp_tables *t, str
 	 * failure. */
 	for (unsigned int i = 0; i < n; i++)
 		pkts[i]->hash.usr = outer_src(pkts[i]);
+	dp_stage_to(w, DP_STAGE_CRYPTO, n);
 	r = esp_inb(w->esp, pkts, sas, (uint16_t)n, reasons);
+	dp_stage_to(w, DP_STAGE_PARSE, 0);
 	for (unsigned int i = r; i < n; i++)
 		dp_drop(w, pkts[i], dp_esp_reason(reasons[i]));
 	for (unsigned int i = 0; i < r; i++) {
@@ -113,6 +116,7 @@ static void inbound_pairwise(struct dp_worker *w, const struct dp_tables *t, str
 		 * just switched to group mode (nothing is lost across the change).
 		 */
 		copies = dp_send_pairwise(w, t, g, &m, 1, sender, m->hash.fdir.hi);
+		dp_stage_to(w, DP_STAGE_PARSE, 0);
 		if (g->local_rx)
 			deliver_lan(w, m, g->group);
 		else if (copies == 0)
@@ -146,10 +150,13 @@ static void inbound_group(struct dp_worker *w, const struct dp_tables *t, struct
 		uint8_t reason;
 
 		/* Out of place: the ciphertext stays intact for the copies below. */
+		dp_stage_to(w, DP_STAGE_CRYPTO, 1);
 		if (esp_inb_oop(w->esp, &in, &sa, &out, 1, w->dp->pool, &reason) != 1) {
+			dp_stage_to(w, DP_STAGE_PARSE, 0);
 			dp_drop(w, m, dp_esp_reason(reason)); /* never forward what fails */
 			return;
 		}
+		dp_stage_to(w, DP_STAGE_PARSE, 0);
 		if (inner_check(w, t, out, sender, g->group, now) != NULL)
 			deliver_lan(w, out, g->group);
 	} else {
@@ -165,7 +172,9 @@ static void inbound_group(struct dp_worker *w, const struct dp_tables *t, struct
 		off += ESP_OUTER_UDP_LEN;
 	}
 	rte_pktmbuf_adj(m, off);
+	dp_stage_to(w, DP_STAGE_REPLICATE, 0);
 	copies = dp_send_shared(w, t, g, m, &oh, sender); /* consumes our reference */
+	dp_stage_to(w, DP_STAGE_PARSE, 0);
 	if (copies == 0 && !g->local_rx)
 		DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_RECEIVERS], 1);
 }

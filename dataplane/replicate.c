@@ -19,6 +19,7 @@
 
 #include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/stage.h"
 #include "dataplane/tables.h"
 
 enum dp_drop dp_esp_reason(uint8_t esp_reason)
@@ -112,7 +113,9 @@ unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
 		}
 		/* The engine reorders its src array on failure: give it a scratch copy. */
 		memcpy(tmp, src, n * sizeof(*src));
+		dp_stage_to(w, DP_STAGE_CRYPTO, n);
 		r = esp_outb_oop(w->esp, sa, tmp, out, (uint16_t)n, w->dp->pool, reasons);
+		dp_stage_to(w, DP_STAGE_REPLICATE, r);
 		for (unsigned int i = r; i < n; i++)
 			DP_CTR_ADD(w->ctr.drop[dp_esp_reason(reasons[i])], 1);
 		for (unsigned int i = 0; i < r; i++) {
@@ -202,6 +205,7 @@ unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
 		h[k]->nb_segs = (uint16_t)(esp->nb_segs + 1);
 		dp_tx(w, DP_PORT_WAN, h[k]);
 	}
+	dp_stage_pkts(w, DP_STAGE_REPLICATE, n);
 	return n;
 }
 
@@ -218,7 +222,9 @@ static void replicate_group(struct dp_worker *w, const struct dp_tables *t,
 			dp_drop(w, pkts[i], DP_DROP_NO_SA);
 		return;
 	}
+	dp_stage_to(w, DP_STAGE_CRYPTO, n);
 	r = esp_outb_inplace(w->esp, g->sa_out, pkts, (uint16_t)n, reasons);
+	dp_stage_to(w, DP_STAGE_REPLICATE, 0);
 	for (unsigned int i = r; i < n; i++)
 		dp_drop(w, pkts[i], dp_esp_reason(reasons[i]));
 	olen = esp_sa_outer_hdr_len(g->sa_out);
@@ -231,6 +237,7 @@ static void replicate_group(struct dp_worker *w, const struct dp_tables *t,
 		rte_pktmbuf_adj(m, olen);
 		dp_send_shared(w, t, g, m, &oh, 0); /* consumes our reference */
 	}
+	dp_stage_to(w, DP_STAGE_PARSE, 0);
 }
 
 void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const struct dp_group_rt *g,
@@ -243,4 +250,5 @@ void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const stru
 	dp_send_pairwise(w, t, g, pkts, n, 0, 0);
 	/* The sources were only read (and their tailroom used): free them all. */
 	rte_pktmbuf_free_bulk(pkts, n);
+	dp_stage_to(w, DP_STAGE_PARSE, 0);
 }

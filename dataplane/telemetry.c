@@ -41,11 +41,13 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 {
 	uint64_t drops[DP_DROP__MAX];
 	struct dp *dp = cur();
+	struct dp_stage_stats ss;
 	struct dp_stats st;
 
 	(void)cmd;
 	(void)params;
-	if (dp == NULL || dp_get_stats(dp, &st) != 0 || dp_get_drops(dp, drops, DP_DROP__MAX) != 0)
+	if (dp == NULL || dp_get_stats(dp, &st) != 0 ||
+		dp_get_drops(dp, drops, DP_DROP__MAX) != 0 || dp_get_stages(dp, &ss) != 0)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "lan_rx", st.rx_pkts[0]);
@@ -59,6 +61,18 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "generation", dp_generation(dp));
 	for (unsigned int r = 0; r < DP_DROP__MAX; r++)
 		rte_tel_data_add_dict_u64(d, dp_drop_name(r), drops[r]);
+	/* Per-stage cycles (dataplane.stage_cycles): stage_<name>_cycles/_pkts. */
+	rte_tel_data_add_dict_u64(d, "stage_cycles_enabled", ss.enabled);
+	for (unsigned int s = 0; s < DP_STAGE__MAX; s++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "stage_%s_cycles", dp_stage_name(s));
+		rte_tel_data_add_dict_u64(d, key, ss.cycles[s]);
+		snprintf(key, sizeof(key), "stage_%s_pkts", dp_stage_name(s));
+		rte_tel_data_add_dict_u64(d, key, ss.pkts[s]);
+	}
+	rte_tel_data_add_dict_u64(d, "stage_total_cycles", ss.total_cycles);
+	rte_tel_data_add_dict_u64(d, "stage_total_pkts", ss.total_pkts);
 	return 0;
 }
 

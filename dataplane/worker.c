@@ -16,6 +16,7 @@
 #include "dataplane/dp_priv.h"
 #include "dataplane/esp/esp.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/stage.h"
 
 #define DP_IDLE_POLLS 8
 
@@ -31,6 +32,7 @@ void dp_tx_flush(struct dp_worker *w, unsigned int port)
 		sent += rte_eth_tx_burst(
 			w->dp->port[port].port_id, w->idx, b->pkts + sent, b->n - sent);
 	DP_CTR_ADD(w->ctr.tx[port], sent);
+	dp_stage_pkts(w, DP_STAGE_TX, sent);
 	for (uint16_t i = sent; i < b->n; i++)
 		dp_drop(w, b->pkts[i], DP_DROP_TX_FULL);
 	b->n = 0;
@@ -101,9 +103,74 @@ static unsigned int poll_port(struct dp_worker *w, unsigned int port)
 	return n;
 }
 
+/* poll_port() with stage accounting: RX until the burst is in, then PARSE. */
+static unsigned int poll_port_timed(struct dp_worker *w, unsigned int port)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	uint16_t n;
+
+	dp_stage_switch(w, DP_STAGE_RX);
+	n = rte_eth_rx_burst(w->dp->port[port].port_id, w->idx, pkts, DP_MAX_BURST);
+	if (n == 0)
+		return 0;
+	DP_CTR_ADD(w->ctr.rx[port], n);
+	w->st.pkts[DP_STAGE_RX] += n;
+	dp_stage_switch(w, DP_STAGE_PARSE);
+	w->st.pkts[DP_STAGE_PARSE] += n;
+	if (port == DP_PORT_LAN)
+		dp_lan_input(w, pkts, n);
+	else
+		dp_wan_input(w, pkts, n);
+	return n;
+}
+
+/*
+ * dp_worker_poll() with per-stage cycles (docs/dataplane.md). The iteration's
+ * scratch is committed only when it handled packets: idle polls are not
+ * charged to any stage.
+ */
+static unsigned int poll_timed(struct dp_worker *w)
+{
+	struct dp_stage_ctr *c = &w->st_ctr;
+	uint64_t start = rte_rdtsc(), end;
+	unsigned int n = 0;
+
+	memset(w->st.cycles, 0, sizeof(w->st.cycles));
+	memset(w->st.pkts, 0, sizeof(w->st.pkts));
+	w->st.cur = DP_STAGE_RX;
+	w->st.last = start;
+	n += poll_port_timed(w, DP_PORT_LAN);
+	n += poll_port_timed(w, DP_PORT_WAN);
+	if (w->idx == 0) {
+		dp_stage_switch(w, DP_STAGE_PARSE);
+		n += poll_inject(w);
+	}
+	dp_stage_switch(w, DP_STAGE_TX);
+	dp_tx_flush(w, DP_PORT_LAN);
+	dp_tx_flush(w, DP_PORT_WAN);
+	if (n != 0) {
+		dp_stage_switch(w, DP_STAGE_PARSE);
+		punt_sa_events(w);
+	}
+	dp_stage_switch(w, DP_STAGE_RX);
+	if (n == 0)
+		return 0;
+	end = w->st.last;
+	for (unsigned int s = 0; s < DP_STAGE__MAX; s++) {
+		DP_CTR_ADD(c->cycles[s], w->st.cycles[s]);
+		DP_CTR_ADD(c->pkts[s], w->st.pkts[s]);
+	}
+	DP_CTR_ADD(c->total_cycles, end - start);
+	DP_CTR_ADD(c->total_pkts, n);
+	return n;
+}
+
 unsigned int dp_worker_poll(struct dp_worker *w)
 {
 	unsigned int n = 0;
+
+	if (unlikely(w->st.on)) /* the only cost of stage_cycles when off */
+		return poll_timed(w);
 
 	n += poll_port(w, DP_PORT_LAN);
 	n += poll_port(w, DP_PORT_WAN);

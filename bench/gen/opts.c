@@ -177,11 +177,14 @@ static int o_ttl(struct bench_opts *o, const char *a)
 static int o_size(struct bench_opts *o, const char *a)
 {
 	char buf[128], *save = NULL, *tok;
+	size_t n = strlen(a);
 
-	if (strlen(a) >= sizeof(buf))
+	if (n >= sizeof(buf) || n >= sizeof(o->size_spec))
 		return -EINVAL;
-	snprintf(o->size_spec, sizeof(o->size_spec), "%s", a);
-	snprintf(buf, sizeof(buf), "%s", strcmp(a, "imix") == 0 ? "64:7,594:4,1420:1" : a);
+	memcpy(o->size_spec, a, n + 1);
+	if (strcmp(a, "imix") == 0)
+		a = "64:7,594:4,1420:1";
+	memcpy(buf, a, strlen(a) + 1);
 	o->n_sizes = 0;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(tok, ':');

@@ -12,7 +12,9 @@ Each function runs one measurement and returns plain dicts (JSON-ready):
   generator itself can do: the upper bound of any figure measured with it).
 
 Core budget on a 2-core machine: the peer's worker on lcore 1, vprn-bench on
-lcore 0. Everything runs with --no-huge (memif copy mode).
+lcore 0. Memory: Env.mem (hugemem.Memory): the hugepages scripts/bench
+reserved (memif clients zero-copy), else --no-huge (memif copy mode); the
+same for vprn-ed's scenarios of the same run.
 """
 import json
 import os
@@ -22,12 +24,14 @@ import subprocess
 import time
 import uuid
 
+from hugemem import Memory
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-EAL_COMMON = ["--no-huge", "--no-pci", "--log-level=lib.*:error"]
+EAL_COMMON = ["--no-pci", "--log-level=lib.*:error"]
 
 
 class Env:
-    def __init__(self, build, runs=3, trial=1.0, steps=6, log=print, deadline=None):
+    def __init__(self, build, runs=3, trial=1.0, steps=6, log=print, deadline=None, mem=None):
         self.build = os.path.abspath(build)
         self.peers = os.path.join(self.build, "peers")
         self.work = os.path.join(self.peers, "run")
@@ -39,6 +43,7 @@ class Env:
         # Time budget (time.time() values): past `soft`, one run per figure
         # instead of the median of `runs`; past `hard`, figures are skipped.
         self.soft, self.hard = deadline if deadline else (None, None)
+        self.mem = mem or Memory(self.work, False)
         os.makedirs(self.work, exist_ok=True)
 
 
@@ -46,8 +51,21 @@ def prefix(tag):
     return f"--file-prefix=vb{tag}{uuid.uuid4().hex[:6]}"
 
 
-def memif(i, sock, role):
-    return f"--vdev=net_memif{i},role={role},socket={sock},socket-abstract=no"
+def memif(i, sock, role, env=None):
+    zc = env.mem.zero_copy if env is not None and role == "client" else ""
+    return f"--vdev=net_memif{i},role={role},socket={sock},socket-abstract=no{zc}"
+
+
+def file_prefix(cmd):
+    return next((a.split("=", 1)[1] for a in cmd if a.startswith("--file-prefix=")), None)
+
+
+def cleanup(env, cmd):
+    """Hugepage files and the runtime folder of a finished DPDK process."""
+    fp = file_prefix(cmd)
+    if fp:
+        env.mem.cleanup(fp)
+        subprocess.run(["rm", "-rf", f"/var/run/dpdk/{fp}"], capture_output=True)
 
 
 def frame_to_ip(size):
@@ -70,18 +88,20 @@ def start_peer(env, name, cmd, socks, timeout=30):
     env.log(f"  $ {' '.join(cmd)}")
     p = subprocess.Popen(["stdbuf", "-oL"] + cmd, stdout=log, stderr=subprocess.STDOUT,
                          start_new_session=True)
+    p.dpdk_cmd = cmd
     deadline = time.time() + timeout
     while time.time() < deadline:
         if all(os.path.exists(s) for s in socks):
             return p
         if p.poll() is not None:
+            cleanup(env, cmd)
             raise RuntimeError(f"{name} exited with {p.returncode}, see {log.name}")
         time.sleep(0.1)
-    stop_peer(p)
+    stop_peer(p, env)
     raise RuntimeError(f"{name}: memif sockets not created in {timeout} s, see {log.name}")
 
 
-def stop_peer(p):
+def stop_peer(p, env=None):
     if p.poll() is None:
         p.send_signal(signal.SIGINT)
         try:
@@ -89,15 +109,20 @@ def stop_peer(p):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    if env is not None:
+        cleanup(env, p.dpdk_cmd)
 
 
 def run_bench(env, tag, eal_extra, args, timeout=300):
     """Run vprn-bench (EAL args + app args) with --json; returns the document."""
     out = os.path.join(env.work, f"{tag}-{uuid.uuid4().hex[:6]}.json")
-    cmd = [env.bench, "-l", "0", "-m", "256", prefix("b")] + EAL_COMMON + eal_extra + \
-        ["--"] + args + ["--quiet", "--json", out]
+    cmd = [env.bench, "-l", "0"] + env.mem.eal(256) + [prefix("b")] + EAL_COMMON + \
+        eal_extra + ["--"] + args + ["--quiet", "--json", out]
     env.log(f"  $ {' '.join(cmd)}")
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    finally:
+        cleanup(env, cmd)
     if r.returncode != 0:
         raise RuntimeError(f"vprn-bench failed ({r.returncode}): {r.stderr[-2000:]}")
     with open(out) as f:
@@ -149,11 +174,12 @@ def _peer_search(env, name, peer_cmd, socks, size, bench_extra):
         p = start_peer(env, name, peer_cmd, socks)
         try:
             docs.append(run_bench(env, f"{name}-{size}",
-                                  [memif(0, socks[0], "client"), memif(1, socks[1], "client")],
+                                  [memif(0, socks[0], "client", env),
+                                   memif(1, socks[1], "client", env)],
                                   ["--tx", "0", "--rx", "1", "--delay", "1"] + bench_extra +
                                   search_args(env, size)))
         finally:
-            stop_peer(p)
+            stop_peer(p, env)
     return summarize(docs)
 
 
@@ -168,7 +194,7 @@ def build_ipsec_secgw(env):
 def ipsec_secgw(env, size):
     exe = build_ipsec_secgw(env)
     socks = [os.path.join(env.work, f"sgw{i}.sock") for i in range(2)]
-    cmd = [exe, "-l", "0,1", "-m", "1024", prefix("s")] + EAL_COMMON + \
+    cmd = [exe, "-l", "0,1"] + env.mem.eal(1024) + [prefix("s")] + EAL_COMMON + \
         [memif(0, socks[0], "server"), memif(1, socks[1], "server"), "--vdev=crypto_aesni_mb0",
          "--", "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)",
          "-f", os.path.join(HERE, "ipsec-secgw.cfg")]
@@ -180,7 +206,7 @@ def ipsec_secgw(env, size):
 
 def testpmd_io(env, size):
     socks = [os.path.join(env.work, f"tpm{i}.sock") for i in range(2)]
-    cmd = ["dpdk-testpmd", "-l", "0,1", "-m", "512", prefix("t")] + EAL_COMMON + \
+    cmd = ["dpdk-testpmd", "-l", "0,1"] + env.mem.eal(512) + [prefix("t")] + EAL_COMMON + \
         [memif(0, socks[0], "server"), memif(1, socks[1], "server"),
          "--", "--forward-mode=io", "--auto-start", "--stats-period", "10", "--nb-cores=1",
          "--total-num-mbufs=16384"]
@@ -209,7 +235,8 @@ def crypto_perf(env, sizes, ops=500000, rounds=5):
     num = sorted({int(s) for s in sizes if str(s).isdigit()} |
                  ({s for s, _ in IMIX} if "imix" in sizes else set()))
     bufs = {size: esp_plaintext(size) for size in num}
-    cmd = ["dpdk-test-crypto-perf", "-l", "0,1", "-m", "512", prefix("c")] + EAL_COMMON + \
+    cmd = ["dpdk-test-crypto-perf", "-l", "0,1"] + env.mem.eal(512) + [prefix("c")] + \
+        EAL_COMMON + \
         ["--vdev=crypto_aesni_mb0", "--", "--ptest", "throughput", "--devtype",
          "crypto_aesni_mb", "--optype", "aead", "--aead-algo", "aes-gcm", "--aead-op",
          "encrypt", "--aead-key-sz", "16", "--aead-iv-sz", "12", "--aead-aad-sz", "8",
@@ -218,7 +245,10 @@ def crypto_perf(env, sizes, ops=500000, rounds=5):
     per = {b: [] for b in bufs.values()}
     for _ in range(max(rounds, env.runs)):
         env.log(f"  $ {' '.join(cmd)}")
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        finally:
+            cleanup(env, cmd)
         if r.returncode != 0:
             raise RuntimeError(f"dpdk-test-crypto-perf failed: {r.stdout[-1000:]}{r.stderr[-1000:]}")
         for line in r.stdout.splitlines():

@@ -187,6 +187,26 @@ def headline(res):
                   "AES-GCM-128 cipher ceiling", "ratio", "vprn data plane in process"], rows)
 
 
+STAGES = ("rx", "parse", "crypto", "replicate", "tx")
+
+
+def stage_note(res, scenario, size):
+    """Where a goal is missed: vprn-ed's own cycles per received packet per stage
+    (dataplane.stage_cycles, recorded by ed-memif) next to vprn-bench-dp's figure."""
+    st = vprn_fig(res, scenario, size, "ed_stages")
+    dp = dp_fig(res, dp_case(scenario), size, "cycles_per_pkt")
+    parts = []
+    if isinstance(st, dict) and get(st, "total", "packets"):
+        parts.append(f"vprn-ed {scenario} {size} B, cycles per received packet: " + ", ".join(
+            f"{k} {fmt(get(st, k, 'cycles_per_rx_packet'), 0)}" for k in STAGES + ("total",)
+            if get(st, k, "cycles_per_rx_packet") is not None))
+    else:
+        parts.append(f"vprn-ed {scenario} {size} B: no per-stage cycles recorded")
+    if dp is not None:
+        parts.append(f"vprn-bench-dp {dp_case(scenario)}: {fmt(dp, 0)} cycles/packet")
+    return "\n  - " + "; ".join(parts)
+
+
 def goals(res):
     """The issue's goals, from vprn-ed over memif where measured, else from the
     in-process data plane (said so); (text, verdict) pairs."""
@@ -200,33 +220,39 @@ def goals(res):
             return v, "vprn-ed over memif"
         return dp_fig(res, scenario, size), "in-process data plane (vprn-ed not measured)"
 
-    def check(text, val, target, how, low=False):
+    def check(text, val, target, how, low=False, where=None):
         if val is None or target is None:
             out.append((text, "not measured"))
         else:
             ok = "met" if (val <= target if low else val >= target) else "missed"
-            out.append((text, f"{ok}: {val:.3f} vs {target:.3f} ({how})"))
+            note = stage_note(res, *where) if ok == "missed" and where else ""
+            out.append((text, f"{ok}: {val:.3f} vs {target:.3f} ({how}){note}"))
 
     f1, w = fig("lan2wan-group-f1", 64)
     check("LAN→WAN fanout 1 at 64 B ≥ 1.5 x ipsec-secgw pps", f1,
-          None if sg is None else 1.5 * sg, f"{w}, zero-loss Mpps, vs ipsec-secgw over memif")
+          None if sg is None else 1.5 * sg, f"{w}, zero-loss Mpps, vs ipsec-secgw over memif",
+          where=("lan2wan-group-f1", 64))
     f6, w6 = fig("lan2wan-group-f6", 64)
     check("group mode fanout 6 ≥ 0.75 x fanout-1 packet rate", f6,
-          None if f1 is None else 0.75 * f1, f"{w6}, Mpps of input packets")
+          None if f1 is None else 0.75 * f1, f"{w6}, Mpps of input packets",
+          where=("lan2wan-group-f6", 64))
     p6, wp = fig("lan2wan-pairwise-f6", 64)
     c64 = get(cr, "64", "mpps")
     check("pairwise fanout 6 ≥ 0.9 x (crypto ceiling / 6)", p6,
-          None if c64 is None else 0.9 * c64 / 6, f"{wp} vs crypto-perf")
+          None if c64 is None else 0.9 * c64 / 6, f"{wp} vs crypto-perf",
+          where=("lan2wan-pairwise-f6", 64))
     g1420 = vprn_fig(res, "lan2wan-group-f1", 1420, "zero_loss_gbps")
     how = "vprn-ed over memif, Gb/s of frames"
     if g1420 is None:
         g1420, how = dp_fig(res, "lan2wan-group-f1", 1420, "gbps"), "in-process data plane"
     c1420 = get(cr, "1420", "gbps_frames")
     check("1420 B ≥ 0.8 x crypto ceiling Gb/s at fanout 1", g1420,
-          None if c1420 is None else 0.8 * c1420, how)
+          None if c1420 is None else 0.8 * c1420, how,
+          where=("lan2wan-group-f1", 1420))
     lat = vprn_fig(res, "wan2lan-pairwise", 64, "lat_p99_us")
     check("added latency through one ED, p99 at 50 % load < 30 us", lat,
-          30.0 if lat is not None else None, "vprn-ed over memif, WAN→LAN pairwise 64 B", True)
+          30.0 if lat is not None else None, "vprn-ed over memif, WAN→LAN pairwise 64 B", True,
+          where=("wan2lan-pairwise", 64))
     return out
 
 
@@ -377,7 +403,8 @@ def write(res, md_path):
     lines = [f"# vprn benchmark report\n",
              f"{m['date']} — git {m['git']} — {m['cpu']} ({m['cores']} cores) — "
              f"`make bench` took {m.get('duration_s', 0):.0f} s. Load average before "
-             f"{m['load_before']}, after {m.get('load_after', '?')}: figures from a shared "
+             f"{m['load_before']}, after {m.get('load_after', '?')}. Memory: "
+             f"{m.get('memory', '--no-huge, memif copy mode')}. Figures from a shared "
              "machine are lower bounds; medians of "
              f"{m['runs']} runs, trials of {m['trial_s']} s, zero loss = loss ≤ 0.01 %.\n",
              "## vprn-ed next to its peers\n"]

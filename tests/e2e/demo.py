@@ -142,7 +142,7 @@ def wan_pairs(bed):
 
 def print_wan(before, after):
     """What crossed the emulated WAN during the stream, per directed pair of sites."""
-    esp = udp = 0
+    esp = udp = probes = 0
     lines = []
     for k, p in sorted(after.items()):
         b = before.get(k, {})
@@ -150,10 +150,12 @@ def print_wan(before, after):
         d_clear = sum(p.get(f, 0) - b.get(f, 0) for f in ("fwd_udp", "fwd_icmp", "fwd_other"))
         esp += d_esp
         udp += d_clear
+        probes += p.get("fwd_probe", 0) - b.get("fwd_probe", 0)
         if d_esp or d_clear:
             lines.append(f"{k[0]}->{k[1]} {d_esp} ESP" + (f" + {d_clear} CLEAR" if d_clear else ""))
     print("  " + ", ".join(lines) if lines else "  nothing", flush=True)
-    print(f"  total {esp} ESP packets, {udp} not encrypted", flush=True)
+    print(f"  total {esp} ESP packets, {udp} not encrypted; besides, {probes} "
+          "authenticated delay probes (HMAC, no user data)", flush=True)
     return udp == 0
 
 

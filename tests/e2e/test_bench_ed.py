@@ -73,6 +73,14 @@ def test_lan2wan_group_fanout2_one_copy_per_receiver(scenario):
     assert d["totals"]["foreign"] == 0  # only ESP came out of the WAN port (ARP answered)
     stats = sc.rig.vprnctl(sc.rig.ed_ctl, "ed", "stats")
     assert stats["wan_tx"] >= 2 * N
+    # ed-memif turns dataplane.stage_cycles on: one encryption per input packet
+    # (group SA), one header mbuf per receiver, every stage's cycles counted
+    st = stats["stages"]
+    assert st["enabled"] is True
+    assert st["crypto"]["packets"] >= N and st["replicate"]["packets"] >= 2 * N
+    assert st["total"]["packets"] >= N and st["tx"]["packets"] >= 2 * N
+    for name in ("rx", "parse", "crypto", "replicate", "tx", "total"):
+        assert st[name]["cycles"] > 0 and st[name]["cycles_per_packet"] > 0, (name, st)
 
 
 def test_wan2lan_pairwise_decrypted_no_loss(scenario):

@@ -1,10 +1,11 @@
 """Issue 8: the state digest (docs/protocol.md, "State digest") end to end.
 
-Three sites (hq sends to 239.1.1.1, br1 and br2 receive, pairwise SAs on a
-shared tree). Checks, on digests and flags (never time):
+Three sites (hq sends to 239.1.1.1, br1 and br2 receive, a shared tree;
+pairwise SAs, and group SAs). Checks, on digests and flags (never time):
   - once the group is up and a stream flows, every site is `in_sync` at the
     VNOC, and the digest each ED reports (`vprnctl ed status`) equals the
     VNOC's expected digest for it - non-trivially (trees and SPIs included);
+  - rekeys under the stream never make a digest mismatch nor a repair;
   - after kill -9 of the VNOC and a restart, the EDs reconnect, the new VNOC
     installs fresh trees and SAs and removes the old ones, and every site
     converges to `in_sync` again, with the ED and VNOC digests equal and no
@@ -22,11 +23,11 @@ SITES = ["hq", "br1", "br2"]
 DELAYS = ["hq,br1,5", "hq,br2,10", "br1,br2,8"]
 
 
-def vnoc_conf(bed):
+def vnoc_conf(bed, sa_mode):
     conf = bed.vnoc_config()
     conf["vpns"][0]["groups"] = [{
         "name": "feed", "ranges": ["239.1.0.0/16"], "senders": ["hq"],
-        "receivers": ["br1", "br2"], "tree": "shared", "sa_mode": "pairwise",
+        "receivers": ["br1", "br2"], "tree": "shared", "sa_mode": sa_mode,
         "transform": "aes-gcm-128",
     }]
     return conf
@@ -67,11 +68,12 @@ def wait_converged(bed, timeout):
 
 
 @pytest.mark.daemons
-def test_digest_in_sync_and_after_vnoc_restart(make_testbed):
+@pytest.mark.parametrize("sa_mode", ["pairwise", "group"])
+def test_digest_in_sync_and_after_vnoc_restart(make_testbed, sa_mode):
     need("vprn-vnoc", "vprn-ed", "vprnctl", "vprn-wanem")
     bed = make_testbed(n_sites=len(SITES), site_names=SITES, log_level="info")
     bed.start_wanem(delays=DELAYS)
-    bed.start_vnoc(conf=vnoc_conf(bed))
+    bed.start_vnoc(conf=vnoc_conf(bed, sa_mode))
     for s in bed.sites:
         c = bed.ed_config(s)
         c["membership"] = MEMBERSHIP
@@ -94,6 +96,15 @@ def test_digest_in_sync_and_after_vnoc_restart(make_testbed):
             assert e["expected_trees"] == 1 and mine["trees"] == 1, s.name
             assert e["expected_inbound_spis"] + e["expected_outbound_spis"] >= 1, s.name
             assert mine["sent"] >= 1, s.name
+        # rekeys (make-before-break) under the stream: digests follow, never a repair
+        for _ in range(4):
+            spis = {s.name: ed_spis(bed, s) for s in bed.sites}
+            tb.vprnctl(bed.vnoc_ctl, "vnoc", "rekey")
+            tb.wait_until(lambda: all(not (ed_spis(bed, s) & spis[s.name]) for s in bed.sites),
+                          60, what="rekey done (old SPIs retired everywhere)")
+        sites = wait_converged(bed, 60)
+        assert sum(e["repairs"] for e in sites.values()) == 0, sites
+        assert sum(e["digest_mismatch"] for e in sites.values()) == 0, sites
         before = {s.name: ed_spis(bed, s) for s in bed.sites}
         versions = {s.name: tb.vprnctl(s.ctl, "ed", "digest")["trees"][0]["version"]
                     for s in bed.sites}

@@ -231,6 +231,20 @@ static void test_route(void **state)
 	assert_int_equal(wanem_pair(w, 0, 1)->fwd_esp, 1);
 	assert_int_equal(wanem_pair(w, 0, 1)->fwd_pkts, 11);
 	assert_int_equal(w->links[1].st.tx_pkts, 11 + w->links[1].st.arp_tx);
+	/* UDP to the probe port is a probe, from it too; other ports stay UDP. */
+	w->probe_port = 7801;
+	for (int i = 0; i < 3; i++) {
+		len = udp_frame(w, f, 64, 0);
+		f[14 + 20 + (i == 1 ? 0 : 2)] = 7801 >> 8;
+		f[14 + 20 + (i == 1 ? 1 : 3)] = 7801 & 0xff;
+		if (i == 2)
+			f[14 + 20 + 3] ^= 1; /* port 7800: plain UDP */
+		wanem_route(w, 0, f, len, 8000000);
+	}
+	wanem_tx_due(w, 8000000 + 5000000);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_probe, 2);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_udp, 11);
+	assert_int_equal(wanem_pair(w, 0, 1)->fwd_pkts, 14);
 	/* TTL 1, unknown destination, foreign MAC, same link: dropped with reasons. */
 	len = udp_frame(w, f, 1, 0);
 	wanem_route(w, 0, f, len, 0);

@@ -88,9 +88,16 @@ struct wanem_pair {
 	double loss;	      /* probability 0..1 */
 	uint64_t last_due_ns; /* keeps FIFO order when jitter is 0 */
 	uint64_t fwd_pkts, fwd_bytes, lost, queued;
-	/* forwarded packets by IP protocol: lets tests check that only ESP crosses */
-	uint64_t fwd_esp, fwd_udp, fwd_icmp, fwd_other;
+	/*
+	 * Forwarded packets by IP protocol: lets tests check that only ESP crosses.
+	 * UDP to or from the probe port (vprn-ed's authenticated site-to-site
+	 * probes, no user data) is counted apart, as fwd_probe, not as fwd_udp.
+	 */
+	uint64_t fwd_esp, fwd_udp, fwd_probe, fwd_icmp, fwd_other;
 };
+
+/* vprn-ed's default probe port (wan.probe_port); --probe-port changes it. */
+#define WANEM_PROBE_PORT 7801
 
 struct wanem {
 	struct wanem_link links[WANEM_MAX_LINKS];
@@ -98,6 +105,7 @@ struct wanem {
 	struct wanem_pair *pairs; /* n_links * n_links, [src * n + dst] */
 	struct wanem_queue queue;
 	uint64_t rng;
+	uint16_t probe_port; /* 0: no UDP counts as a probe */
 };
 
 static inline struct wanem_pair *wanem_pair(struct wanem *w, unsigned int src, unsigned int dst)

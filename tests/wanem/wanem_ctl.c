@@ -177,10 +177,10 @@ static void stats_text(struct wanem *w, struct wanem_out *o)
 				continue;
 			wanem_out_printf(o,
 				"pair %s %s queued=%lu fwd_pkts=%lu fwd_bytes=%lu lost=%lu esp=%lu "
-				"udp=%lu icmp=%lu other=%lu\n",
+				"udp=%lu probe=%lu icmp=%lu other=%lu\n",
 				w->links[s].name, w->links[d].name, p->queued, p->fwd_pkts,
-				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_icmp,
-				p->fwd_other);
+				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_probe,
+				p->fwd_icmp, p->fwd_other);
 		}
 	wanem_out_printf(o, "queue %zu\nok\n", w->queue.n);
 }
@@ -217,12 +217,13 @@ static void stats_json(struct wanem *w, struct wanem_out *o)
 				"%s{\"src\": \"%s\", \"dst\": \"%s\", \"delay_ms\": %.3f, "
 				"\"jitter_ms\": %.3f, \"loss_pct\": %.3f, \"queued\": %lu, "
 				"\"fwd_pkts\": %lu, \"fwd_bytes\": %lu, \"lost\": %lu, "
-				"\"fwd_esp\": %lu, \"fwd_udp\": %lu, \"fwd_icmp\": %lu, "
+				"\"fwd_esp\": %lu, \"fwd_udp\": %lu, \"fwd_probe\": %lu, "
+				"\"fwd_icmp\": %lu, "
 				"\"fwd_other\": %lu}",
 				sep, w->links[s].name, w->links[d].name, (double)p->delay_ns / 1e6,
 				(double)p->jitter_ns / 1e6, p->loss * 100.0, p->queued, p->fwd_pkts,
-				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_icmp,
-				p->fwd_other);
+				p->fwd_bytes, p->lost, p->fwd_esp, p->fwd_udp, p->fwd_probe,
+				p->fwd_icmp, p->fwd_other);
 			sep = ", ";
 		}
 	wanem_out_printf(o, "]}\nok\n");
@@ -254,7 +255,7 @@ static void cmd_clear(struct wanem *w, struct wanem_out *o)
 		struct wanem_pair *p = &w->pairs[i];
 
 		p->fwd_pkts = p->fwd_bytes = p->lost = p->queued = 0;
-		p->fwd_esp = p->fwd_udp = p->fwd_icmp = p->fwd_other = 0;
+		p->fwd_esp = p->fwd_udp = p->fwd_probe = p->fwd_icmp = p->fwd_other = 0;
 	}
 	wanem_out_printf(o, "ok\n");
 }

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -202,6 +203,21 @@ static void arp_request(struct wanem_link *l, uint32_t ip, uint64_t now_ns)
 	l->arp_req_next_ns = now_ns + ARP_RETRY_NS;
 }
 
+/* UDP to or from the probe port, unfragmented (route_frame checked the IPv4 header). */
+static bool is_probe(const struct wanem *w, const struct wanem_pkt *p)
+{
+	const uint8_t *ip = p->data + ETH_HLEN_;
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+	uint16_t sport, dport;
+
+	if (w->probe_port == 0 || (((ip[6] & 0x1f) << 8) | ip[7]) != 0 ||
+		p->len < ETH_HLEN_ + ihl + 8)
+		return false;
+	sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
+	dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	return sport == w->probe_port || dport == w->probe_port;
+}
+
 static void tx_frame(struct wanem *w, struct wanem_pkt *p, const uint8_t *dmac)
 {
 	struct wanem_link *l = &w->links[p->dst];
@@ -217,7 +233,10 @@ static void tx_frame(struct wanem *w, struct wanem_pkt *p, const uint8_t *dmac)
 			pr->fwd_esp++;
 			break;
 		case IPPROTO_UDP_:
-			pr->fwd_udp++;
+			if (is_probe(w, p))
+				pr->fwd_probe++;
+			else
+				pr->fwd_udp++;
 			break;
 		case IPPROTO_ICMP_:
 			pr->fwd_icmp++;

@@ -4,7 +4,7 @@
  *
  *   vprn-wanem --ctl PATH --link NAME=IFACE,ADDR/PREFIX [--link ...]
  *              [--delay SRC,DST,MS[,JITTER_MS[,LOSS_PCT]] ...] [--seed N]
- *              [--queue-limit PKTS] [--log-level L]
+ *              [--queue-limit PKTS] [--probe-port PORT] [--log-level L]
  *   vprn-wanem --ctl PATH -e 'COMMAND' [-e ...]      (client: send, print answer)
  */
 #include <errno.h>
@@ -56,7 +56,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vprn-wanem --ctl PATH --link NAME=IFACE,ADDR/PREFIX [--link ...]\n"
 		"                  [--delay SRC,DST,MS[,JITTER_MS[,LOSS_PCT]] ...] [--seed N]\n"
-		"                  [--queue-limit PKTS] [--log-level err|warn|info|debug]\n"
+		"                  [--queue-limit PKTS] [--probe-port PORT]\n"
+		"                  [--log-level err|warn|info|debug]\n"
 		"       vprn-wanem --ctl PATH -e COMMAND [-e COMMAND ...]\n"
 		"Site names may be '*' in --delay and in control commands. See docs/testbed.md.\n");
 }
@@ -287,16 +288,19 @@ static int parse_args(struct app *a, int argc, char **argv)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "queue-limit", required_argument, NULL, 'q' },
+		{ "probe-port", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long qlimit = 1u << 16; /* ~100 MB of 1500-byte frames at most */
+	unsigned long port;
 	int o, lvl;
 	char *end;
 
 	a->w.rng = (uint64_t)vprn_now_ns() ^ ((uint64_t)getpid() << 32);
-	while ((o = getopt_long(argc, argv, "c:l:d:s:q:L:e:h", opts, NULL)) != -1) {
+	a->w.probe_port = WANEM_PROBE_PORT;
+	while ((o = getopt_long(argc, argv, "c:l:d:s:q:p:L:e:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			a->ctl_path = optarg;
@@ -329,6 +333,16 @@ static int parse_args(struct app *a, int argc, char **argv)
 			qlimit = strtoul(optarg, &end, 0);
 			if (errno != 0 || *end != '\0' || qlimit == 0 || qlimit > (1u << 24))
 				return -EINVAL;
+			break;
+		case 'p':
+			errno = 0;
+			port = strtoul(optarg, &end, 0);
+			if (errno != 0 || *end != '\0' || port > 65535) {
+				fprintf(stderr, "vprn-wanem: bad --probe-port %s (0..65535)\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->w.probe_port = (uint16_t)port;
 			break;
 		case 'L':
 			lvl = vprn_log_parse_level(optarg);

@@ -27,7 +27,8 @@ static bool site_ref(void *ctx, uint32_t site, struct vnoc_site_ref *out)
 	out->wan_addr = c->sites[site].wan;
 	out->vpn = c->sites[site].vpn;
 	out->max_degree = c->sites[site].max_degree;
-	out->relay = c->sites[site].relay;
+	/* a Steiner relay must be there: not down, not leaving (Bye) */
+	out->relay = c->sites[site].relay && c->sites[site].up && !c->sites[site].said_bye;
 	return true;
 }
 
@@ -123,18 +124,36 @@ static const char *dt_name(void *ctx, uint32_t site)
 	return site < c->n_sites ? c->sites[site].name : NULL;
 }
 
-static struct vnoc_dtrack_conf dt_conf(const struct vnoc_policy *p)
+static bool dt_holding(void *ctx)
 {
-	return (struct vnoc_dtrack_conf){ .startup_ms = (uint64_t)p->conf.hold_time_ms,
+	const struct vnoc_core *c = ctx;
+
+	return c->holding;
+}
+
+static struct vnoc_dtrack_conf dt_conf(const struct vnoc_core *c, const struct vnoc_policy *p)
+{
+	/* no removals before the startup hold is over and the first trees are up */
+	uint64_t quiet =
+		c->digest_quiet_ms != 0 ? c->digest_quiet_ms : (uint64_t)p->conf.hold_time_ms;
+
+	return (struct vnoc_dtrack_conf){ .startup_ms = quiet,
 		.stale_sa_grace_ms = (uint32_t)p->conf.retire_grace_ms,
 		.stale_tree_grace_ms = (uint32_t)p->conf.tree_grace_ms };
+}
+
+void core_dtrack_reconf(struct vnoc_core *c)
+{
+	struct vnoc_dtrack_conf dc = dt_conf(c, c->pol);
+
+	vnoc_dtrack_set_conf(c->dtrack, &dc);
 }
 
 /* Modules send through the tracker, which keeps each site's expected state. */
 static int dtrack_start(struct vnoc_core *c)
 {
-	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, c };
-	struct vnoc_dtrack_conf conf = dt_conf(c->pol);
+	struct vnoc_dtrack_repair rep = { dt_resend_sa, dt_resend_tree, dt_name, dt_holding, c };
+	struct vnoc_dtrack_conf conf = dt_conf(c, c->pol);
 
 	c->dtrack = vnoc_dtrack_create(c->n_sites, &c->out, &rep, &conf, core_now(c));
 	if (c->dtrack == NULL)
@@ -552,6 +571,7 @@ int vnoc_core_handle(struct vnoc_core *c, uint32_t site, const struct vprn_msg *
 		return 0;
 	case VPRN_MSG_BYE:
 		vnoc_members_drop_site(c->members, site, core_now(c), leave_cb, c);
+		core_startup_bye(c, site);
 		return 0;
 	case VPRN_MSG_DIGEST:
 		vnoc_dtrack_report(c->dtrack, site, &m->u.digest, core_now(c));
@@ -890,7 +910,7 @@ static void adopt(struct vnoc_core *c, struct vnoc_policy *np)
 	vnoc_trees_set_conf(c->trees, &tc);
 	vnoc_metrics_set_conf(c->metrics, &mc);
 	{
-		struct vnoc_dtrack_conf dc = dt_conf(np);
+		struct vnoc_dtrack_conf dc = dt_conf(c, np);
 
 		vnoc_dtrack_set_conf(c->dtrack, &dc);
 	}

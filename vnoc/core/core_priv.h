@@ -29,6 +29,7 @@ struct core_site {
 	bool expected;	  /* connected before the start: waited for */
 	bool refreshed;	  /* sent a Refresh on its current session */
 	bool persisted;	  /* in the database's `connected` table */
+	bool said_bye;	  /* its ED left with Bye (planned): not waited for */
 	uint64_t down_ms; /* when its session ended, 0 = up or never seen */
 };
 
@@ -52,6 +53,7 @@ struct vnoc_core {
 	uint64_t next_reopt_ms;
 	bool holding; /* startup hold: no tree computation yet */
 	uint64_t hold_start_ms, hold_until_ms;
+	uint64_t digest_quiet_ms; /* digest repairs remove nothing before start + this */
 	struct vnoc_core_counters cnt;
 	struct vnoc_policy_edit *edits; /* runtime edits (strings owned), replayed at load */
 	size_t n_edits;
@@ -67,6 +69,9 @@ int core_startup_init(struct vnoc_core *c);
 void core_startup_site_up(struct vnoc_core *c, uint32_t site);
 void core_startup_site_down(struct vnoc_core *c, uint32_t site);
 void core_startup_refresh(struct vnoc_core *c, uint32_t site);
+void core_startup_bye(struct vnoc_core *c, uint32_t site);
+/* The digest tracker's conf again (core.c), after digest_quiet_ms changed. */
+void core_dtrack_reconf(struct vnoc_core *c);
 /* Ends the hold when every expected site is back or it expired; true while it lasts. */
 bool core_startup_holding(struct vnoc_core *c, uint64_t now);
 void core_startup_poll(struct vnoc_core *c, uint64_t now);

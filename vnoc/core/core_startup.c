@@ -9,7 +9,8 @@
  *
  * "Connected before the restart" is the `connected` table of the database,
  * kept equal to: sites up now, sites gone for less than one hold time (a
- * session that just dropped, or every session at a clean shutdown), and,
+ * session that just dropped, or every session at a clean shutdown; not after
+ * the ED's Bye, a planned departure), and,
  * while the hold lasts, the sites it waits for (so that a second restart in
  * the middle of the hold waits for the same sites). A database without a
  * record (first start) waits for every configured site.
@@ -41,7 +42,8 @@ static bool should_persist(const struct vnoc_core *c, const struct core_site *s,
 {
 	uint64_t hold = (uint64_t)c->pol->conf.hold_time_ms;
 
-	return s->up || (c->holding && s->expected) || (s->down_ms != 0 && now - s->down_ms < hold);
+	return s->up || (c->holding && s->expected) ||
+	       (s->down_ms != 0 && !s->said_bye && now - s->down_ms < hold);
 }
 
 static void persist(struct vnoc_core *c, uint64_t now)
@@ -52,11 +54,10 @@ static void persist(struct vnoc_core *c, uint64_t now)
 
 		if (want == s->persisted)
 			continue;
-		if (vnoc_db_connected_set(c->db, s->name, want) != 0) {
+		/* best effort: a failed write must not leave a deadline in the past */
+		if (vnoc_db_connected_set(c->db, s->name, want) != 0)
 			LOG_ERR("core", "cannot record site %s as %s", s->name,
 				want ? "connected" : "gone");
-			return; /* tried again on the next change */
-		}
 		s->persisted = want;
 	}
 }
@@ -84,6 +85,10 @@ int core_startup_init(struct vnoc_core *c)
 	c->holding = hold_ms(c) > 0 && n > 0;
 	c->hold_until_ms = now + hold_ms(c);
 	c->hold_start_ms = now;
+	/* the state digest repair removes unknown state only after the hold and one hold
+	 * time more: the EDs' old trees and SAs are what keeps the data flowing */
+	c->digest_quiet_ms = (c->holding ? hold_ms(c) : 0) + (uint64_t)c->pol->conf.hold_time_ms;
+	core_dtrack_reconf(c);
 	if (c->holding) {
 		LOG_INFO("core",
 			"startup hold: no tree until the %u %s site(s) are back (at most %llu ms)",
@@ -97,6 +102,7 @@ int core_startup_init(struct vnoc_core *c)
 void core_startup_site_up(struct vnoc_core *c, uint32_t site)
 {
 	c->sites[site].refreshed = false;
+	c->sites[site].said_bye = false;
 	c->sites[site].down_ms = 0;
 	persist(c, core_now(c));
 }
@@ -108,6 +114,11 @@ void core_startup_site_down(struct vnoc_core *c, uint32_t site)
 	if (c->sites[site].down_ms == 0)
 		c->sites[site].down_ms = 1; /* 0 means "not down" */
 	persist(c, core_now(c));
+}
+
+void core_startup_bye(struct vnoc_core *c, uint32_t site)
+{
+	c->sites[site].said_bye = true; /* a planned departure: not waited for */
 }
 
 void core_startup_refresh(struct vnoc_core *c, uint32_t site)
@@ -132,6 +143,8 @@ static void release(struct vnoc_core *c, uint64_t now, bool expired)
 				len ? ", " : "", s->name);
 	}
 	c->holding = false;
+	c->digest_quiet_ms = now - c->hold_start_ms + (uint64_t)c->pol->conf.hold_time_ms;
+	core_dtrack_reconf(c);
 	if (expired)
 		LOG_WARN("core", "startup hold expired after %llu ms; %u site(s) not back: %s%s",
 			(unsigned long long)(now - c->hold_start_ms), n, missing,
@@ -169,7 +182,7 @@ uint64_t core_startup_deadline(const struct vnoc_core *c)
 		const struct core_site *s = &c->sites[i];
 
 		if (s->persisted && !s->up && !(c->holding && s->expected) && s->down_ms != 0 &&
-			s->down_ms + hold < t)
+			!s->said_bye && s->down_ms + hold < t)
 			t = s->down_ms + hold;
 	}
 	return t;

@@ -40,7 +40,7 @@ struct vnoc_dtrack {
 	struct vnoc_outbox out;
 	struct vnoc_dtrack_repair rep;
 	struct vnoc_dtrack_conf conf;
-	uint64_t start_ms;
+	uint64_t released_ms; /* start, or end of the startup hold (UINT64_MAX: holding) */
 	struct dsite *sites;
 	uint32_t n_sites;
 };
@@ -85,7 +85,7 @@ struct vnoc_dtrack *vnoc_dtrack_create(uint32_t n_sites, const struct vnoc_outbo
 	d->out = *out;
 	d->rep = *repair;
 	d->conf = *conf;
-	d->start_ms = now_ms;
+	d->released_ms = now_ms;
 	return d;
 }
 
@@ -355,13 +355,25 @@ static bool send_checked(struct vnoc_dtrack *d, uint32_t site, struct vprn_msg *
 	return track_send(d, site, m) == 0;
 }
 
+/* Unknown state is removed only once the VNOC has rebuilt its own (start-up window). */
+static bool removal_allowed(struct vnoc_dtrack *d, uint64_t now_ms)
+{
+	if (d->rep.holding != NULL && d->rep.holding(d->rep.ctx)) {
+		d->released_ms = UINT64_MAX;
+		return false;
+	}
+	if (d->released_ms == UINT64_MAX)
+		d->released_ms = now_ms;
+	return now_ms >= d->released_ms + d->conf.startup_ms;
+}
+
 /* What the site lacks is sent again; what it should not have is removed. */
 static unsigned int repair(struct vnoc_dtrack *d, uint32_t site, const struct lists *want,
 	const struct lists *have, uint64_t now_ms, unsigned int *forgot)
 {
 	struct dsite *s = &d->sites[site];
 	const char *name = site_name(d, site);
-	bool may_remove = now_ms >= d->start_ms + d->conf.startup_ms;
+	bool may_remove = removal_allowed(d, now_ms);
 	unsigned int n = 0;
 	struct vprn_msg m;
 

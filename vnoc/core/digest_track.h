@@ -24,8 +24,9 @@
  * counts a mismatch; two in a row trigger a repair: what the site lacks is
  * sent again (through the keys and trees modules: new seq), SPIs and trees
  * the VNOC does not expect are removed (SaRemove / TreeUpdate removed, with a
- * grace period) - but not during the first `startup_ms` of the VNOC, while a
- * restarted VNOC is still rebuilding its state from the EDs' refreshes.
+ * grace period) - but not during the startup hold nor `startup_ms` after it
+ * (or after the start), while a restarted VNOC is still rebuilding its state
+ * from the EDs' refreshes and installing fresh trees.
  */
 
 #include <stdbool.h>
@@ -47,11 +48,13 @@ struct vnoc_dtrack_repair {
 	int (*resend_tree)(void *ctx, uint32_t site, uint32_t group, uint32_t source);
 	/** Site name for the log. */
 	const char *(*name)(void *ctx, uint32_t site);
+	/** The VNOC builds no tree yet (startup hold): no removal; NULL = never. */
+	bool (*holding)(void *ctx);
 	void *ctx;
 };
 
 struct vnoc_dtrack_conf {
-	uint64_t startup_ms;	      /* no removal of unknown state before start + this */
+	uint64_t startup_ms; /* no removal before start (or the end of the startup hold) + this */
 	uint32_t stale_sa_grace_ms;   /* grace of a repair's SaRemove */
 	uint32_t stale_tree_grace_ms; /* grace of a repair's TreeUpdate removed */
 };

@@ -64,6 +64,20 @@ static void test_valid(void **state)
 	assert_int_equal(c.dp.idle_sleep_us, 200);
 	assert_int_equal(c.dp.n_mbufs, 4095);
 	assert_int_equal(c.dp.probe_port, 0); /* default: no probing */
+	assert_false(c.dp.stage_cycles);      /* default: no per-stage cycles */
+	ed_conf_free(&c);
+}
+
+static void test_stage_cycles(void **state)
+{
+	static const struct conf_row on = { 7, "dataplane = { stage_cycles = true; };", 0, "" };
+	struct vprn_conf_err err;
+	struct ed_conf c;
+	const char *path = fx_write("ed.conf", base, N_BASE, &on);
+
+	(void)state;
+	assert_int_equal(ed_conf_load(path, &c, &err), 0);
+	assert_true(c.dp.stage_cycles);
 	ed_conf_free(&c);
 }
 
@@ -105,6 +119,8 @@ static const struct conf_row rows[] = {
 		6, "out of range" },
 	{ 7, "dataplane = { workers = 0; };", 7, "out of range" },
 	{ 7, "dataplane = { workers = \"1\"; };", 7, "must be an integer" },
+	{ 7, "dataplane = { stage_cycles = 1; };", 7, "must be true or false" },
+	{ 7, "dataplane = { stage_cycles = \"yes\"; };", 7, "must be true or false" },
 	{ 8, "membership = 3;", 8, "must be a group" },
 	{ 9, "bogus = 1;", 9, "unknown setting 'bogus'" },
 	{ 9, "dataplane2 = { };", 9, "unknown setting" },
@@ -158,6 +174,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_stage_cycles),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_missing_file),

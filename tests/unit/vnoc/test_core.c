@@ -639,6 +639,17 @@ static void test_startup_hold_restart(void **state)
 	come_back(x, 1);
 	vnoc_core_poll(x->c);
 	assert_false(vnoc_core_holding(x->c));
+	/* life 4: br1 left with Bye (a planned stop) just before: nobody is waited for */
+	{
+		struct vprn_msg bye;
+
+		vprn_msg_init(&bye, VPRN_MSG_BYE, ++seq);
+		assert_int_equal(vnoc_core_handle(x->c, 1, &bye), 0);
+	}
+	vnoc_core_site_down(x->c, 1);
+	x->now += 10;
+	hold_life(x, db);
+	assert_false(vnoc_core_holding(x->c));
 	unlink_db(db);
 }
 

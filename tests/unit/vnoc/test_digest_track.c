@@ -28,6 +28,7 @@ struct fake {
 	struct vnoc_dtrack *d;
 	struct vnoc_outbox ob; /* through the tracker */
 	int sa_rc, tree_rc;    /* what resend returns */
+	bool hold;	       /* the core's startup hold */
 	uint32_t resent_spi, resent_group;
 	unsigned int n_resend;
 };
@@ -56,10 +57,15 @@ static int resend_tree(void *ctx, uint32_t site, uint32_t group, uint32_t source
 	return f->tree_rc;
 }
 
+static bool holding(void *ctx)
+{
+	return ((struct fake *)ctx)->hold;
+}
+
 static int setup(void **state)
 {
 	struct vnoc_outbox raw = rec_outbox(&F.rec);
-	struct vnoc_dtrack_repair rep = { resend_sa, resend_tree, NULL, &F };
+	struct vnoc_dtrack_repair rep = { resend_sa, resend_tree, NULL, holding, &F };
 	struct vnoc_dtrack_conf conf = {
 		.startup_ms = 1000, .stale_sa_grace_ms = 500, .stale_tree_grace_ms = 700
 	};
@@ -69,6 +75,7 @@ static int setup(void **state)
 	assert_non_null(F.d);
 	F.ob = vnoc_dtrack_outbox(F.d);
 	F.sa_rc = F.tree_rc = 0;
+	F.hold = false;
 	F.n_resend = 0;
 	return 0;
 }
@@ -232,8 +239,15 @@ static void test_compare_and_repair(void **state)
 	report(ts, 2, extra, 2, NULL, 0, seq, 100, false);
 	report(ts, 2, extra, 2, NULL, 0, seq, 200, false);
 	assert_int_equal(F.rec.n, mark);
+	/* ...nor during a startup hold, nor a start-up window after it... */
+	F.hold = true;
+	report(ts, 2, extra, 2, NULL, 0, seq, 1200, false);
+	F.hold = false;
+	report(ts, 2, extra, 2, NULL, 0, seq, 1300, false);
+	report(ts, 2, extra, 2, NULL, 0, seq, 2200, false);
+	assert_int_equal(F.rec.n, mark);
 	/* ...but after it: SaRemove and TreeUpdate removed, with their graces */
-	report(ts, 2, extra, 2, NULL, 0, seq, 1500, false);
+	report(ts, 2, extra, 2, NULL, 0, seq, 2400, false);
 	assert_int_equal(F.rec.n, mark + 2);
 	assert_int_equal(F.rec.v[mark].m.type, VPRN_MSG_SA_REMOVE);
 	assert_int_equal(F.rec.v[mark].m.u.sa_remove.spi, 0x900);
@@ -244,18 +258,18 @@ static void test_compare_and_repair(void **state)
 	assert_int_equal(F.rec.v[mark + 1].m.u.tree_update.grace_ms, 700);
 	/* those are changes: the same digest is now out of date */
 	mark = F.rec.n;
-	report(ts, 2, extra, 2, NULL, 0, seq, 1600, false);
-	report(ts, 2, extra, 2, NULL, 0, seq, 1700, false);
+	report(ts, 2, extra, 2, NULL, 0, seq, 2500, false);
+	report(ts, 2, extra, 2, NULL, 0, seq, 2600, false);
 	assert_int_equal(F.rec.n, mark);
 	/* a tree the trees module no longer gives the site is forgotten, not resent */
 	F.tree_rc = -ENOENT;
 	seq = F.rec.seq;
 	F.n_resend = 0;
-	report(NULL, 0, in, 1, NULL, 0, seq, 1800, false);
-	report(NULL, 0, in, 1, NULL, 0, seq, 1900, false);
+	report(NULL, 0, in, 1, NULL, 0, seq, 2700, false);
+	report(NULL, 0, in, 1, NULL, 0, seq, 2800, false);
 	assert_int_equal(F.n_resend, 1);
 	assert_int_equal(F.resent_group, G1);
-	report(NULL, 0, in, 1, NULL, 0, seq, 2000, false);
+	report(NULL, 0, in, 1, NULL, 0, seq, 2900, false);
 	assert_true(info().in_sync);
 	expect_digest(NULL, 0, in, 1, NULL, 0);
 }

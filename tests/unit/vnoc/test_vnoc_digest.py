@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_vnoc_service as svc  # noqa: E402
-from test_vnoc_service import (ACK, G, JOIN_RESULT, SA_INSTALL, SA_REMOVE,  # noqa: E402
+from test_vnoc_service import (G, JOIN_RESULT, SA_INSTALL, SA_REMOVE,  # noqa: E402
                                TREE_UPDATE, check, ctl, field, varint)
 
 DIGEST, KEEPALIVE = 21, 26
