@@ -883,6 +883,8 @@ static Vprn__TreeUpdate *enc_tree_update(struct enc *e, const struct vprn_tree_u
 		na[i].udp_encap = src->udp_encap;
 		na[i].udp_port = src->udp_port;
 		na[i].out_spi = src->out_spi;
+		na[i].quiet = src->quiet;
+		na[i].in_spi = src->in_spi;
 		np[i] = &na[i];
 	}
 	p->n_neighbours = t->n_neighbours;
@@ -1306,6 +1308,8 @@ static int dec_tree_update(const Vprn__TreeUpdate *p, struct vprn_tree_update *t
 		dst->udp_encap = src->udp_encap;
 		dst->udp_port = (uint16_t)src->udp_port;
 		dst->out_spi = src->out_spi;
+		dst->quiet = src->quiet;
+		dst->in_spi = src->in_spi;
 	}
 	return 0;
 }

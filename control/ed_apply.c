@@ -23,18 +23,32 @@ struct ed_sa {
 	uint32_t spi;
 	enum vprn_direction dir;
 	enum vprn_sa_mode mode;
-	uint32_t group;	    /* group mode */
-	uint32_t peer_addr; /* pairwise */
-	uint64_t order;	    /* install order: the newest outbound SA wins */
-	uint64_t wipe_ms;   /* removal / hard lifetime deadline, NO_DEADLINE = none */
-	bool removed;	    /* SaRemove received: retiring, out of the state digest */
+	uint32_t group;	     /* group mode */
+	uint32_t peer_addr;  /* pairwise */
+	uint64_t order;	     /* install order: the newest outbound SA wins */
+	uint64_t generation; /* of its channel: 1 = a new channel, more = a rekey */
+	uint64_t wipe_ms;    /* removal / hard lifetime deadline, NO_DEADLINE = none */
+	bool removed;	     /* SaRemove received: retiring, out of the state digest */
 };
 
 struct ed_tree {
 	struct vprn_tree_update u; /* neighbours copied into nbrs[] */
 	uint32_t nbrs[DP_MAX_TREE_NBRS];
 	uint32_t out_spi[DP_MAX_TREE_NBRS];
+	uint32_t in_spi[DP_MAX_TREE_NBRS];
 	unsigned int n_nbrs;
+	uint16_t quiet; /* bit k: nothing of this version arrives from nbrs[k] */
+	/*
+	 * Tree change: neighbours of the previous version only stay neighbours
+	 * (with their outbound SA) until prev_until, so that previous-tree
+	 * traffic still in flight follows the previous tree (docs/dataplane.md).
+	 */
+	uint32_t prev[DP_MAX_TREE_NBRS];
+	unsigned int n_prev;
+	uint64_t prev_until;
+	/* every neighbour of the previous version with its SPIs (pairwise) */
+	uint32_t pv_nbr[DP_MAX_TREE_NBRS], pv_out[DP_MAX_TREE_NBRS], pv_in[DP_MAX_TREE_NBRS];
+	unsigned int n_pv;
 	uint64_t remove_ms; /* removed: forwarding ends then, NO_DEADLINE = live */
 };
 
@@ -115,28 +129,63 @@ static struct esp_sa *out_sa(struct ed_apply *a, enum vprn_sa_mode mode, uint32_
 	return best != NULL ? best->sa : NULL;
 }
 
+/*
+ * The outbound SA of a tree version towards @peer: the one its TreeUpdate
+ * names (@spi), or a rekey of it installed since (generation > 1: the VNOC
+ * switched the sender). A newer SA of generation 1 is a channel of a tree
+ * version not applied yet: not used before its TreeUpdate. NULL: unknown,
+ * the neighbour's newest SA applies.
+ */
+static struct esp_sa *version_sa(struct ed_apply *a, uint32_t peer, uint32_t spi, uint64_t now)
+{
+	const struct ed_sa *best = spi != 0 ? sa_find(a, spi, VPRN_DIR_OUTBOUND) : NULL;
+
+	if (best == NULL || !sa_live(best, now) || best->peer_addr != peer)
+		return NULL;
+	for (unsigned int i = 0; i < a->n_sas; i++) {
+		const struct ed_sa *s = &a->sas[i];
+
+		if (s->dir == VPRN_DIR_OUTBOUND && s->mode == VPRN_SA_PAIRWISE &&
+			s->peer_addr == peer && sa_live(s, now) && s->generation > 1 &&
+			s->order > best->order)
+			best = s;
+	}
+	return best->sa;
+}
+
 static bool tree_live(const struct ed_tree *t, uint64_t now)
 {
 	return t->remove_ms == NO_DEADLINE || now < t->remove_ms;
 }
 
+/* Is @addr a neighbour of @t now (current, or previous version in its grace)? */
+static bool tree_has_nbr(const struct ed_tree *t, uint32_t addr, uint64_t now)
+{
+	if (!tree_live(t, now))
+		return false;
+	for (unsigned int j = 0; j < t->n_nbrs; j++)
+		if (t->nbrs[j] == addr)
+			return true;
+	for (unsigned int j = 0; now < t->prev_until && j < t->n_prev; j++)
+		if (t->prev[j] == addr)
+			return true;
+	return false;
+}
+
 static bool want_nbr(struct ed_apply *a, uint32_t addr, uint64_t now)
 {
 	for (unsigned int i = 0; i < a->n_trees; i++)
-		if (tree_live(&a->trees[i], now))
-			for (unsigned int j = 0; j < a->trees[i].n_nbrs; j++)
-				if (a->trees[i].nbrs[j] == addr)
-					return true;
+		if (tree_has_nbr(&a->trees[i], addr, now))
+			return true;
 	return false;
 }
 
 static bool pairwise_peer(struct ed_apply *a, uint32_t addr, uint64_t now)
 {
 	for (unsigned int i = 0; i < a->n_trees; i++)
-		if (tree_live(&a->trees[i], now) && a->trees[i].u.sa_mode == VPRN_SA_PAIRWISE)
-			for (unsigned int j = 0; j < a->trees[i].n_nbrs; j++)
-				if (a->trees[i].nbrs[j] == addr)
-					return true;
+		if (a->trees[i].u.sa_mode == VPRN_SA_PAIRWISE &&
+			tree_has_nbr(&a->trees[i], addr, now))
+			return true;
 	return false;
 }
 
@@ -199,11 +248,14 @@ static int publish(struct ed_apply *a)
 
 		if (!tree_live(t, now))
 			continue;
-		for (unsigned int j = 0; j < t->n_nbrs && rc == 0; j++) {
-			struct dp_nbr_conf nc = { .addr = t->nbrs[j] };
+		for (unsigned int j = 0; j < t->n_nbrs + t->n_prev && rc == 0; j++) {
+			uint32_t addr = j < t->n_nbrs ? t->nbrs[j] : t->prev[j - t->n_nbrs];
+			struct dp_nbr_conf nc = { .addr = addr };
 
-			if (pairwise_peer(a, t->nbrs[j], now))
-				nc.sa_out = out_sa(a, VPRN_SA_PAIRWISE, t->nbrs[j], now);
+			if (j >= t->n_nbrs && now >= t->prev_until)
+				break;
+			if (pairwise_peer(a, addr, now))
+				nc.sa_out = out_sa(a, VPRN_SA_PAIRWISE, addr, now);
 			rc = dp_txn_set_neighbour(txn, &nc);
 		}
 		gc.group = t->u.group;
@@ -215,6 +267,17 @@ static int publish(struct ed_apply *a)
 				      : 0;
 		gc.n_nbrs = t->n_nbrs;
 		memcpy(gc.nbrs, t->nbrs, t->n_nbrs * sizeof(uint32_t));
+		gc.quiet = t->quiet;
+		for (unsigned int j = 0; gc.mode == DP_SA_PAIRWISE && j < t->n_nbrs; j++) {
+			gc.nbr_sa[j] = version_sa(a, t->nbrs[j], t->out_spi[j], now);
+			gc.in_spi[j] = t->in_spi[j];
+			for (unsigned int k = 0; now < t->prev_until && k < t->n_pv; k++) {
+				if (t->pv_nbr[k] != t->nbrs[j])
+					continue;
+				gc.prev_sa[j] = version_sa(a, t->nbrs[j], t->pv_out[k], now);
+				gc.prev_in_spi[j] = t->pv_in[k];
+			}
+		}
 		if (gc.mode == DP_SA_GROUP && t->u.local_sender && t->remove_ms == NO_DEADLINE)
 			gc.sa_out = out_sa(a, VPRN_SA_GROUP, t->u.group, now);
 		if (rc == 0)
@@ -242,6 +305,8 @@ static int publish(struct ed_apply *a)
 		a->sas[i] = a->sas[--a->n_sas];
 	}
 	for (unsigned int i = 0; i < a->n_trees;) {
+		if (now >= a->trees[i].prev_until)
+			a->trees[i].n_prev = 0; /* unpublished by this commit */
 		if (tree_live(&a->trees[i], now)) {
 			i++;
 			continue;
@@ -346,6 +411,7 @@ static int sa_install(struct ed_apply *a, const struct vprn_sa_install *in)
 	s->group = in->group;
 	s->peer_addr = in->peer_addr;
 	s->order = ++a->order;
+	s->generation = in->generation;
 	s->wipe_ms = in->lifetime.hard_seconds != 0
 			     ? now + (uint64_t)in->lifetime.hard_seconds * 1000
 			     : NO_DEADLINE;
@@ -411,7 +477,33 @@ static int tree_update(struct ed_apply *a, const struct vprn_tree_update *u)
 		if (u->neighbours[i].wan_addr == 0 || u->neighbours[i].wan_addr == a->wan_addr)
 			continue;
 		t->out_spi[t->n_nbrs] = u->neighbours[i].out_spi;
+		t->in_spi[t->n_nbrs] = u->neighbours[i].in_spi;
+		if (u->neighbours[i].quiet)
+			t->quiet |= (uint16_t)(1u << t->n_nbrs);
 		t->nbrs[t->n_nbrs++] = u->neighbours[i].wan_addr;
+	}
+	if (!is_new && old.u.version == u->version) {
+		memcpy(t->prev, old.prev, sizeof(t->prev)); /* a resend: same grace */
+		t->n_prev = old.n_prev;
+		t->prev_until = old.prev_until;
+		memcpy(t->pv_nbr, old.pv_nbr, sizeof(t->pv_nbr));
+		memcpy(t->pv_out, old.pv_out, sizeof(t->pv_out));
+		memcpy(t->pv_in, old.pv_in, sizeof(t->pv_in));
+		t->n_pv = old.n_pv;
+	} else if (!is_new && tree_live(&old, vprn_now_ms())) {
+		memcpy(t->pv_nbr, old.nbrs, sizeof(t->pv_nbr));
+		memcpy(t->pv_out, old.out_spi, sizeof(t->pv_out));
+		memcpy(t->pv_in, old.in_spi, sizeof(t->pv_in));
+		t->n_pv = old.n_nbrs;
+		for (unsigned int i = 0; i < old.n_nbrs; i++) {
+			bool kept = false;
+
+			for (unsigned int j = 0; j < t->n_nbrs; j++)
+				kept |= old.nbrs[i] == t->nbrs[j];
+			if (!kept)
+				t->prev[t->n_prev++] = old.nbrs[i];
+		}
+		t->prev_until = vprn_now_ms() + u->grace_ms;
 	}
 	rc = publish(a);
 	if (rc != 0) {
@@ -475,7 +567,8 @@ void ed_apply_tick(struct ed_apply *a, uint64_t now_ms)
 	for (unsigned int i = 0; i < a->n_sas && !due; i++)
 		due = !sa_live(&a->sas[i], now_ms);
 	for (unsigned int i = 0; i < a->n_trees && !due; i++)
-		due = !tree_live(&a->trees[i], now_ms);
+		due = !tree_live(&a->trees[i], now_ms) ||
+		      (a->trees[i].n_prev > 0 && now_ms >= a->trees[i].prev_until);
 	if (due && publish(a) != 0)
 		LOG_WARN("apply", "retiring SAs/trees: commit failed");
 }

@@ -375,10 +375,25 @@ static void build_group(const struct dp_cfg *c, const struct dp_tables *t, struc
 		rt->accept[rt->n_accept++] = g->nbrs[i];
 	}
 	rt->kept = 0xffff;
+	rt->quiet = g->quiet;
+	rt->n_prev = 0;
+	memcpy(rt->sa, g->nbr_sa, sizeof(rt->sa));
+	memcpy(rt->in_spi, g->in_spi, sizeof(rt->in_spi));
+	memset(rt->kept_sa, 0, sizeof(rt->kept_sa));
+	memset(rt->kept_in_spi, 0, sizeof(rt->kept_in_spi));
 	if (now_ms < gc->prev_expiry_ms) {
-		for (unsigned int i = 0; i < gc->n_prev; i++)
+		for (unsigned int i = 0; i < gc->n_prev; i++) {
+			int k = find_nbr(c, gc->prev[i]);
+
 			rt->accept[rt->n_accept++] = gc->prev[i];
+			/* still a neighbour (its outbound SA kept): the previous tree goes on */
+			if (k >= 0)
+				rt->prev_nbr[rt->n_prev++] = (uint16_t)k;
+		}
 		rt->kept = gc->kept;
+		/* SAs from the current configuration only: their owner keeps them alive */
+		memcpy(rt->kept_sa, g->prev_sa, sizeof(rt->kept_sa));
+		memcpy(rt->kept_in_spi, g->prev_in_spi, sizeof(rt->kept_in_spi));
 	}
 	(void)t;
 }

@@ -214,6 +214,23 @@ struct dp_group_conf {
 	unsigned int n_nbrs;		 /**< 0..DP_MAX_TREE_NBRS */
 	uint32_t nbrs[DP_MAX_TREE_NBRS]; /**< neighbour addresses (each set as a neighbour) */
 	struct esp_sa *sa_out; /**< group mode: this site's outbound SA (NULL: not a sender) */
+	/**
+	 * Bit k: nothing of this tree version arrives from nbrs[k] (no sender on
+	 * its side). During the grace period, what does arrive from it (having been
+	 * a previous neighbour too) is previous-tree traffic. 0 = unknown.
+	 */
+	uint16_t quiet;
+	/**
+	 * Pairwise: the SA towards nbrs[k] in this version (NULL = the
+	 * neighbour's), and the SPI nbrs[k] sends to us on (0 = unknown). A tree
+	 * version has its own SPIs where the tree beyond an edge changed: what
+	 * arrives on the previous version's SPI is previous-tree traffic.
+	 */
+	struct esp_sa *nbr_sa[DP_MAX_TREE_NBRS];
+	uint32_t in_spi[DP_MAX_TREE_NBRS];
+	/** Pairwise, grace: the same for nbrs[k] in the previous version (if it was in it). */
+	struct esp_sa *prev_sa[DP_MAX_TREE_NBRS];
+	uint32_t prev_in_spi[DP_MAX_TREE_NBRS];
 };
 
 /** An inbound SA. */

@@ -94,7 +94,8 @@ static void inbound_pairwise(struct dp_worker *w, const struct dp_tables *t, str
 	uint8_t reasons[DP_MAX_BURST];
 	uint16_t r;
 
-	/* The sender rides in hash.usr: the engine reorders pkts on failure. */
+	/* The sender rides in hash.usr, the SPI in hash.fdir.hi: the engine reorders pkts on
+	 * failure. */
 	for (unsigned int i = 0; i < n; i++)
 		pkts[i]->hash.usr = outer_src(pkts[i]);
 	dp_stage_to(w, DP_STAGE_CRYPTO, n);
@@ -114,7 +115,7 @@ static void inbound_pairwise(struct dp_worker *w, const struct dp_tables *t, str
 		 * Arrived on a pairwise SA: forward pairwise even if the group has
 		 * just switched to group mode (nothing is lost across the change).
 		 */
-		copies = dp_send_pairwise(w, t, g, &m, 1, sender);
+		copies = dp_send_pairwise(w, t, g, &m, 1, sender, m->hash.fdir.hi);
 		dp_stage_to(w, DP_STAGE_PARSE, 0);
 		if (g->local_rx)
 			deliver_lan(w, m, g->group);
@@ -206,6 +207,7 @@ void dp_wan_esp(
 			continue;
 		}
 		sas[npw] = s->sa;
+		m->hash.fdir.hi = spi;
 		pw[npw++] = m;
 	}
 	if (npw != 0)

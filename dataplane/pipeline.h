@@ -66,9 +66,14 @@ void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const stru
 /* replicate.c: building blocks shared by LAN ingress and transit. */
 struct esp_outer_hdr;
 enum dp_drop dp_esp_reason(uint8_t esp_reason);
-/* Pairwise copies of src[0..n) to every neighbour of g but `skip`; src untouched. */
+/*
+ * Pairwise copies of src[0..n) to every neighbour of g but `skip`; src
+ * untouched. `spi`: the SPI they arrived on (0: from the LAN), which tells
+ * previous-tree traffic during a tree change (tables.h).
+ */
 unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
-	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip);
+	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip,
+	uint32_t spi);
 /*
  * Group mode: a header mbuf per neighbour but `skip`, chained to the shared
  * ESP mbuf. Consumes the caller's reference to `esp`.

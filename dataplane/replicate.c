@@ -63,24 +63,58 @@ static bool nbr_ready(struct dp_worker *w, const struct dp_nbr_rt *nb, bool need
 	return true;
 }
 
+/*
+ * Neighbour table indexes that get traffic from `skip` (0: from the LAN):
+ * the current tree's neighbours but the sender, or for previous-tree traffic
+ * the previous tree's (kept and previous-only, tables.h).
+ */
+static unsigned int fwd_targets(
+	const struct dp_group_rt *g, uint32_t skip, uint32_t spi, uint16_t *idx, struct esp_sa **sa)
+{
+	bool prev = dp_group_prev_traffic(g, skip, spi);
+	uint16_t mask = prev ? g->kept : 0xffff;
+	unsigned int n = 0;
+
+	/* pairwise SA: the version's own for this neighbour, else the neighbour's */
+	for (unsigned int k = 0; k < g->n_nbrs; k++) {
+		if (!(mask & (1u << k)))
+			continue;
+		sa[n] = prev && g->kept_sa[k] != NULL ? g->kept_sa[k] : g->sa[k];
+		idx[n++] = g->nbr[k];
+	}
+	for (unsigned int k = 0; prev && k < g->n_prev; k++) {
+		sa[n] = NULL;
+		idx[n++] = g->prev_nbr[k];
+	}
+	return n;
+}
+
 unsigned int dp_send_pairwise(struct dp_worker *w, const struct dp_tables *t,
-	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip)
+	const struct dp_group_rt *g, struct rte_mbuf **src, unsigned int n, uint32_t skip,
+	uint32_t spi)
 {
 	struct rte_mbuf *tmp[DP_MAX_BURST], *out[DP_MAX_BURST];
 	uint8_t reasons[DP_MAX_BURST];
 	unsigned int copies = 0;
-	uint16_t mask = dp_group_fwd_mask(g, skip);
+	uint16_t idx[2 * DP_MAX_TREE_NBRS];
+	struct esp_sa *sas[2 * DP_MAX_TREE_NBRS];
+	unsigned int n_idx = fwd_targets(g, skip, spi, idx, sas);
 
-	for (unsigned int k = 0; k < g->n_nbrs; k++) {
-		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[k]];
+	for (unsigned int k = 0; k < n_idx; k++) {
+		const struct dp_nbr_rt *nb = &t->nbrs[idx[k]];
+		struct esp_sa *sa = sas[k] != NULL ? sas[k] : nb->sa_out;
 		uint16_t r;
 
-		if (nb->addr == skip || !(mask & (1u << k)) || !nbr_ready(w, nb, true, n))
+		if (nb->addr == skip || !nbr_ready(w, nb, false, n))
 			continue;
+		if (unlikely(sa == NULL)) {
+			DP_CTR_ADD(w->ctr.drop[DP_DROP_NO_SA], n);
+			continue;
+		}
 		/* The engine reorders its src array on failure: give it a scratch copy. */
 		memcpy(tmp, src, n * sizeof(*src));
 		dp_stage_to(w, DP_STAGE_CRYPTO, n);
-		r = esp_outb_oop(w->esp, nb->sa_out, tmp, out, (uint16_t)n, w->dp->pool, reasons);
+		r = esp_outb_oop(w->esp, sa, tmp, out, (uint16_t)n, w->dp->pool, reasons);
 		dp_stage_to(w, DP_STAGE_REPLICATE, r);
 		for (unsigned int i = r; i < n; i++)
 			DP_CTR_ADD(w->ctr.drop[dp_esp_reason(reasons[i])], 1);
@@ -116,12 +150,14 @@ static unsigned int shared_targets(struct dp_worker *w, const struct dp_tables *
 	const struct dp_group_rt *g, uint32_t skip, const struct dp_nbr_rt **nbs)
 {
 	unsigned int k = 0;
-	uint16_t mask = dp_group_fwd_mask(g, skip);
+	uint16_t idx[2 * DP_MAX_TREE_NBRS];
+	struct esp_sa *sas[2 * DP_MAX_TREE_NBRS];
+	unsigned int n_idx = fwd_targets(g, skip, 0, idx, sas);
 
-	for (unsigned int i = 0; i < g->n_nbrs; i++) {
-		const struct dp_nbr_rt *nb = &t->nbrs[g->nbr[i]];
+	for (unsigned int i = 0; i < n_idx; i++) {
+		const struct dp_nbr_rt *nb = &t->nbrs[idx[i]];
 
-		if (nb->addr != skip && (mask & (1u << i)) && nbr_ready(w, nb, false, 1))
+		if (nb->addr != skip && nbr_ready(w, nb, false, 1))
 			nbs[k++] = nb;
 	}
 	return k;
@@ -133,8 +169,8 @@ unsigned int dp_send_shared(struct dp_worker *w, const struct dp_tables *t,
 {
 	uint16_t hl = tmpl->udp_encap ? ESP_OUTER_IPV4_LEN + ESP_OUTER_UDP_LEN : ESP_OUTER_IPV4_LEN;
 	uint16_t esp_len = (uint16_t)rte_pktmbuf_pkt_len(esp);
-	const struct dp_nbr_rt *nbs[DP_MAX_TREE_NBRS];
-	struct rte_mbuf *h[DP_MAX_TREE_NBRS];
+	const struct dp_nbr_rt *nbs[2 * DP_MAX_TREE_NBRS];
+	struct rte_mbuf *h[2 * DP_MAX_TREE_NBRS];
 	struct esp_outer_hdr oh = *tmpl;
 	unsigned int n = shared_targets(w, t, g, skip, nbs);
 
@@ -211,7 +247,7 @@ void dp_replicate_out(struct dp_worker *w, const struct dp_tables *t, const stru
 		replicate_group(w, t, g, pkts, n);
 		return;
 	}
-	dp_send_pairwise(w, t, g, pkts, n, 0);
+	dp_send_pairwise(w, t, g, pkts, n, 0, 0);
 	/* The sources were only read (and their tailroom used): free them all. */
 	rte_pktmbuf_free_bulk(pkts, n);
 	dp_stage_to(w, DP_STAGE_PARSE, 0);

@@ -48,6 +48,17 @@ struct dp_group_rt {
 	 * tree (forwarded to these only), so nothing is delivered twice.
 	 */
 	uint16_t kept;
+	/* bit k: nbr[k] sends nothing on this version: its traffic is previous-tree (grace) */
+	uint16_t quiet;
+	uint8_t n_prev;
+	/* grace: previous-tree-only neighbours present in the neighbour table */
+	uint16_t prev_nbr[DP_MAX_TREE_NBRS];
+	/* pairwise, per nbr[k]: this version's SA (NULL: the neighbour's) and inbound SPI */
+	struct esp_sa *sa[DP_MAX_TREE_NBRS];
+	uint32_t in_spi[DP_MAX_TREE_NBRS];
+	/* grace, per kept nbr[k]: the previous version's SA and inbound SPI */
+	struct esp_sa *kept_sa[DP_MAX_TREE_NBRS];
+	uint32_t kept_in_spi[DP_MAX_TREE_NBRS];
 	uint32_t tree_version;
 	struct esp_sa *sa_out;		/* group mode, this site as a source */
 	uint16_t nbr[DP_MAX_TREE_NBRS]; /* indexes into dp_tables.nbrs */
@@ -120,13 +131,29 @@ static inline bool dp_group_accepts(const struct dp_group_rt *g, uint32_t sender
 	return false;
 }
 
-/* Neighbour mask for traffic from `sender`: `kept` if it is a previous-tree-only neighbour. */
-static inline uint16_t dp_group_fwd_mask(const struct dp_group_rt *g, uint32_t sender)
+/*
+ * Is traffic from `sender` previous-tree traffic? During the grace period:
+ * it comes from a previous-tree-only neighbour, or from a kept neighbour
+ * that sends nothing on the current version (`quiet`). It then follows the
+ * previous tree: the kept neighbours (mask `kept`) and the previous-only ones
+ * (`prev_nbr`), never a neighbour that is new in this version.
+ */
+static inline bool dp_group_prev_traffic(const struct dp_group_rt *g, uint32_t sender, uint32_t spi)
 {
+	if (g->kept == 0xffff)
+		return false; /* no tree change in its grace period */
 	for (unsigned int i = g->n_nbrs; i < g->n_accept; i++)
 		if (g->accept[i] == sender)
-			return g->kept;
-	return 0xffff;
+			return true;
+	for (unsigned int i = 0; i < g->n_nbrs; i++) {
+		if (g->accept[i] != sender || !(g->kept & (1u << i)))
+			continue;
+		/* pairwise: it came on the previous version's SA, not this one's */
+		if (spi != 0 && spi == g->kept_in_spi[i] && spi != g->in_spi[i])
+			return true;
+		return (g->quiet & (1u << i)) != 0;
+	}
+	return false;
 }
 
 /* Largest inner packet + ESP overhead that fits the group's path. */

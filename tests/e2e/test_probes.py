@@ -223,18 +223,8 @@ def tree_edges(bed):
     return {frozenset(e) for e in t["edges"]}
 
 
-PAIRWISE_RESHAPE = (
-    "known gap (VNOC SA provisioning, pairwise mode): when the tree is re-rooted "
-    "(hq-br1-{br2,br3} -> hq-br2-{br1,br3}), the datagrams still in flight on the old, now "
-    "slow hq->br1 link reach br1 after it became a leaf whose new parent br2 is upstream: "
-    "pairwise SAs exist only in the flow direction, so br1 has no outbound SA to br2 and "
-    "drops them (no_outbound_sa, observed 8 = 80 ms of stream) and br2/br3 never get them. "
-    "Group mode forwards the ciphertext without a per-edge SA and passes.")
-
-
 @pytest.mark.daemons
-@pytest.mark.parametrize("sa_mode", [
-    "group", pytest.param("pairwise", marks=pytest.mark.xfail(reason=PAIRWISE_RESHAPE))])
+@pytest.mark.parametrize("sa_mode", ["group", "pairwise"])
 def test_delay_change_moves_tree_under_traffic(make_testbed, sa_mode):
     bed = start_bed(make_testbed, sa_mode)
     tb.wait_until(lambda: follows(bed, PHASE1), 90, what="phase 1 RTTs measured")

@@ -369,10 +369,16 @@ int vnoc_keys_close(struct vnoc_keys *k, uint32_t id, uint64_t now_ms)
 		if (c->next.valid)
 			send_remove(k, c->rx[r].site, c->next.spi, VPRN_DIR_INBOUND, grace);
 	}
+	/*
+	 * The sender keeps its outbound SA for the grace too: datagrams of the
+	 * previous tree still in flight towards it are forwarded on that tree
+	 * (docs/dataplane.md, "Tree change"); it uses it only while it has no
+	 * newer SA towards that peer.
+	 */
 	if (c->cur.valid)
-		send_remove(k, c->sender, c->cur.spi, VPRN_DIR_OUTBOUND, 0);
+		send_remove(k, c->sender, c->cur.spi, VPRN_DIR_OUTBOUND, grace);
 	if (c->next.valid && c->state == VNOC_CHAN_WAIT_TX)
-		send_remove(k, c->sender, c->next.spi, VPRN_DIR_OUTBOUND, 0);
+		send_remove(k, c->sender, c->next.spi, VPRN_DIR_OUTBOUND, grace);
 	while (c->n_retiring > 0)
 		retire_now(k, c, 0);
 	if (c->cur.valid)

@@ -422,12 +422,19 @@ static struct view *view_get(struct tree *tr, uint32_t site, bool create)
 	return v;
 }
 
+/* The channel @from -> @to: the one of the version being built, else the closing one. */
 static struct tchan *tchan_find(struct tree *tr, uint32_t from, uint32_t to)
 {
-	for (size_t i = 0; i < tr->n_chans; i++)
-		if (tr->chans[i].from == from && tr->chans[i].to == to)
+	struct tchan *closing = NULL;
+
+	for (size_t i = 0; i < tr->n_chans; i++) {
+		if (tr->chans[i].from != from || tr->chans[i].to != to)
+			continue;
+		if (!tr->chans[i].closing)
 			return &tr->chans[i];
-	return NULL;
+		closing = &tr->chans[i];
+	}
+	return closing;
 }
 
 static uint32_t out_spi(struct tree *tr, uint32_t from, uint32_t to)
@@ -436,6 +443,8 @@ static uint32_t out_spi(struct tree *tr, uint32_t from, uint32_t to)
 
 	return c != NULL && c->ready ? c->spi : 0;
 }
+
+static bool flows(const struct ver *v, uint32_t a, uint32_t b);
 
 static void send_tree_update(struct vnoc_trees *t, struct tree *tr, struct view *v, bool removed)
 {
@@ -465,8 +474,11 @@ static void send_tree_update(struct vnoc_trees *t, struct tree *tr, struct view 
 			vprn_msg_strcpy(nbs[n].site, sizeof(nbs[n].site), ref.name);
 			nbs[n].site_id = v->nb[i];
 			nbs[n].wan_addr = ref.wan_addr;
-			if (tr->sa.mode == VNOC_SA_PAIRWISE)
+			if (tr->sa.mode == VNOC_SA_PAIRWISE) {
 				nbs[n].out_spi = out_spi(tr, v->site, v->nb[i]);
+				nbs[n].in_spi = out_spi(tr, v->nb[i], v->site);
+			}
+			nbs[n].quiet = !flows(&tr->cur, v->nb[i], v->site);
 			n++;
 		}
 		if (tr->sa.mode == VNOC_SA_GROUP && u->local_sender)
@@ -531,15 +543,27 @@ static struct tchan *drop_failed(
 	return NULL;
 }
 
-static int open_pairwise(
-	struct vnoc_trees *t, struct tree *tr, uint32_t from, uint32_t to, uint64_t now_ms)
+static int open_pairwise(struct vnoc_trees *t, struct tree *tr, uint32_t from, uint32_t to,
+	bool fresh, uint64_t now_ms)
 {
 	struct tchan *c = drop_failed(t, tr, tchan_find(tr, from, to), now_ms);
 	int64_t id;
 
-	if (c != NULL) {
+	if (c != NULL && !c->closing)
+		return 0;
+	if (c != NULL && !fresh) {
 		c->closing = false;
 		return 0;
+	}
+	if (c != NULL) {
+		/* both ends hear the new SPI even if their neighbours stay the same */
+		struct view *v = view_get(tr, from, false);
+
+		if (v != NULL)
+			v->stale = true;
+		v = view_get(tr, to, false);
+		if (v != NULL)
+			v->stale = true;
 	}
 	c = tchan_add(tr, from, to);
 	if (c == NULL)
@@ -650,6 +674,69 @@ static bool flows(const struct ver *v, uint32_t a, uint32_t b)
 	return false;
 }
 
+/* Edges of @v on @b's side of the edge (@a, @b), sorted; the count, SIZE_MAX if too many. */
+static size_t side_edges(
+	const struct ver *v, uint32_t a, uint32_t b, uint32_t (*out)[2], size_t cap)
+{
+	uint32_t stack[VPRN_MSG_MAX_NEIGHBOURS * 4], prev[VPRN_MSG_MAX_NEIGHBOURS * 4];
+	size_t top = 0, n = 0, steps = 0;
+
+	stack[top] = b;
+	prev[top++] = a;
+	while (top > 0 && steps++ < v->n_nodes + 1) {
+		uint32_t x = stack[--top], from = prev[top];
+
+		for (size_t i = 0; i < v->n_edges; i++) {
+			uint32_t y = v->edges[i][0] == x   ? v->edges[i][1]
+				     : v->edges[i][1] == x ? v->edges[i][0]
+							   : UINT32_MAX;
+
+			if (y == UINT32_MAX || y == from)
+				continue;
+			if (n == cap || top == sizeof(stack) / sizeof(stack[0]))
+				return SIZE_MAX; /* too deep to tell */
+			out[n][0] = v->edges[i][0];
+			out[n++][1] = v->edges[i][1];
+			stack[top] = y;
+			prev[top++] = x;
+		}
+	}
+	qsort(out, n, sizeof(out[0]), cmp_edge);
+	return n;
+}
+
+/*
+ * Does the direction @a -> @b, kept from the current version with traffic on
+ * it in both, need a new SA in @v? Yes when the tree beyond @b differs: an ED
+ * there forwards a datagram of the previous tree (old SPI) on the previous
+ * tree and one of the new tree (new SPI) on the new one (docs/dataplane.md,
+ * "Tree change"). Otherwise both versions forward alike beyond @b and the
+ * channel is kept (a leave or join elsewhere does not rekey it).
+ */
+static bool needs_fresh(const struct tree *tr, const struct ver *v, uint32_t a, uint32_t b)
+{
+	size_t cap = tr->cur.n_edges + v->n_edges + 1;
+	uint32_t(*x)[2], (*y)[2];
+	size_t nx, ny;
+	bool differ;
+
+	if (tr->cur.n_nodes == 0 || !ver_has_edge(&tr->cur, a, b) || !flows(&tr->cur, a, b))
+		return false;
+	x = calloc(cap, sizeof(*x));
+	y = calloc(cap, sizeof(*y));
+	if (x == NULL || y == NULL) {
+		free(x);
+		free(y);
+		return true;
+	}
+	nx = side_edges(&tr->cur, a, b, x, cap);
+	ny = side_edges(v, a, b, y, cap);
+	differ = nx == SIZE_MAX || nx != ny || memcmp(x, y, nx * sizeof(*x)) != 0;
+	free(x);
+	free(y);
+	return differ;
+}
+
 static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *v, uint64_t now_ms)
 {
 	int rc = 0;
@@ -661,9 +748,9 @@ static int stage_chans(struct vnoc_trees *t, struct tree *tr, const struct ver *
 			uint32_t a = v->edges[i][0], b = v->edges[i][1];
 
 			if (flows(v, a, b))
-				rc = open_pairwise(t, tr, a, b, now_ms);
+				rc = open_pairwise(t, tr, a, b, needs_fresh(tr, v, a, b), now_ms);
 			if (rc == 0 && flows(v, b, a))
-				rc = open_pairwise(t, tr, b, a, now_ms);
+				rc = open_pairwise(t, tr, b, a, needs_fresh(tr, v, b, a), now_ms);
 		}
 		return rc;
 	}

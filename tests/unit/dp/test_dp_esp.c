@@ -108,8 +108,15 @@ static void make_sas(void)
 	assert_non_null(t_gout);
 }
 
+/* SAs a test leaves published: destroyed once the data plane is gone. */
+static struct esp_sa *late_free[2];
+
 static void free_sas(void)
 {
+	for (unsigned int i = 0; i < 2; i++) {
+		esp_sa_destroy(late_free[i]);
+		late_free[i] = NULL;
+	}
 	for (unsigned int i = 0; i < N_PEERS; i++) {
 		esp_sa_destroy(dp_out[i]);
 		esp_sa_destroy(t_in[i]);
@@ -504,6 +511,149 @@ static void test_tree_change_grace(void **state)
 	dp_stop(dp);
 	assert_int_equal(drop_of(DP_DROP_NOT_NEIGHBOUR), 1);
 	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+static void set_group_quiet(
+	uint32_t version, bool local_rx, unsigned int n, const unsigned int *peers, uint16_t quiet)
+{
+	struct dp_group_conf g = {
+		.group = GROUP, .mode = DP_SA_PAIRWISE, .tree_version = version
+	};
+	struct dp_txn *txn = dp_txn_begin(dp);
+
+	g.local_receivers = local_rx;
+	g.n_nbrs = n;
+	for (unsigned int i = 0; i < n; i++)
+		g.nbrs[i] = PEER(peers[i]);
+	g.quiet = quiet;
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+}
+
+/*
+ * Issue 8, scenario 7, at br1 (P0 = hq, P1 = br2, P2 = br3): the tree
+ * hq-br1-{br2,br3} becomes hq-br2-{br1,br3}. A datagram of the old tree
+ * from hq, still in flight, follows the old tree: to br2 (kept edge) and to
+ * br3 (previous-only neighbour, still in the neighbour table with its SA).
+ */
+static void test_tree_change_old_tree_followed(void **state)
+{
+	const unsigned int v1[] = { 0, 1, 2 }, v2[] = { 1 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group_quiet(1, true, 3, v1, 0x6 /* nothing from br2, br3 */);
+	set_group_quiet(2, true, 1, v2, 0 /* br2 sends to us */);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		seen[check_wan_frame(m[i], t_in, f + 14, len - 14)]++;
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+/*
+ * The same change at br2 (P0 = hq, P1 = br1, P2 = br3): br1 stays a
+ * neighbour but sends nothing on the new tree (quiet), so what arrives from
+ * it is old-tree traffic that br1 also sent to br3 itself: delivered here,
+ * never forwarded on the new edges to hq or br3 (no duplicate at br3). hq's
+ * traffic follows the new tree to br1 and br3.
+ */
+static void test_tree_change_quiet_neighbour(void **state)
+{
+	const unsigned int v1[] = { 1 }, v2[] = { 0, 1, 2 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	unsigned int seen[N_PEERS] = { 0 };
+
+	(void)state;
+	set_group_quiet(1, true, 1, v1, 0);
+	set_group_quiet(2, true, 3, v2, 0x6 /* br1, br3 */);
+	put(&wan, w, peer_frame(w, 1, t_out[1], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	put(&wan, w, peer_frame(w, 0, t_out[0], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 2), 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		seen[check_wan_frame(m[i], t_in, f + 14, len - 14)]++;
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(seen[0], 0);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(seen[2], 1);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+}
+
+/*
+ * Subtree move at br2 (P1 = br1, P2 = br3): hq-br1-{br2,br3} becomes
+ * hq-br1-br2-br3. br1 -> br2 keeps its direction but gets a new SA (SPI
+ * 0x2101) in the new version. A datagram br1 forwarded on the old tree (old
+ * SPI 0x2001, br1 also sent it to br3) is delivered and not forwarded; one
+ * of the new tree (new SPI) goes on to br3 on the new version's SA (SPI 0x1102).
+ */
+static void test_tree_change_by_spi(void **state)
+{
+	struct esp_sa *in2 = tsa_make(0x2101, ESP_DIR_INBOUND, PEER(1), WAN_ADDR, 0x61);
+	struct esp_sa *tout2 = tsa_make(0x2101, ESP_DIR_OUTBOUND, PEER(1), WAN_ADDR, 0x61);
+	struct esp_sa *out2 = tsa_make(0x1102, ESP_DIR_OUTBOUND, WAN_ADDR, PEER(2), 0x62);
+	struct esp_sa *tin2 = tsa_make(0x1102, ESP_DIR_INBOUND, WAN_ADDR, PEER(2), 0x62);
+	struct esp_sa *tins[N_PEERS] = { NULL, NULL, tin2, NULL };
+	struct dp_spi_conf sc = { .spi = 0x2101, .sa = in2, .mode = DP_SA_PAIRWISE };
+	struct dp_group_conf g = { .group = GROUP, .mode = DP_SA_PAIRWISE, .tree_version = 1 };
+	uint8_t f[1600], w[1600];
+	struct rte_mbuf *m[8];
+	size_t len = fr_ipv4(f, NULL, 0x0a000202, GROUP, 17, 40, 100);
+	struct dp_txn *txn;
+
+	(void)state;
+	assert_true(in2 && tout2 && out2 && tin2);
+	g.local_receivers = true;
+	g.n_nbrs = 1;
+	g.nbrs[0] = PEER(1);
+	g.in_spi[0] = 0x2001;
+	txn = dp_txn_begin(dp);
+	assert_int_equal(dp_txn_set_spi(txn, &sc), 0);
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+	g.tree_version = 2;
+	g.n_nbrs = 2;
+	g.nbrs[1] = PEER(2);
+	g.in_spi[0] = 0x2101;
+	g.prev_in_spi[0] = 0x2001;
+	g.nbr_sa[1] = out2;
+	txn = dp_txn_begin(dp);
+	assert_int_equal(dp_txn_set_group(txn, &g), 0);
+	assert_int_equal(dp_txn_commit(txn), 0);
+	/* old tree: delivered only */
+	put(&wan, w, peer_frame(w, 1, t_out[1], f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	/* new tree: delivered and forwarded to br3 on the version's SA */
+	put(&wan, w, peer_frame(w, 1, tout2, f + 14, len - 14));
+	check_lan_delivery(f + 14, len - 14);
+	assert_int_equal(take_all(&wan, m, 8, 1), 1);
+	assert_int_equal(check_wan_frame(m[0], tins, f + 14, len - 14), 2);
+	rte_pktmbuf_free(m[0]);
+	assert_true(dp_wait_rx(dp, 0, sent_wan));
+	dp_stop(dp);
+	assert_int_equal(tport_out_count(&wan), 0);
+	esp_sa_destroy(tout2);
+	esp_sa_destroy(tin2);
+	/* in2 and out2 are published until teardown: destroyed after dp_destroy */
+	late_free[0] = in2;
+	late_free[1] = out2;
 }
 
 /*
@@ -996,6 +1146,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wan_group_transit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wan_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_change_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tree_change_old_tree_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_change_quiet_neighbour, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_change_by_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_leak_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_before_encrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_churn_under_traffic, setup, teardown),

@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -373,6 +375,210 @@ static void test_resend(void **state)
 	assert_int_equal(c->rec.n, mark + 1);
 }
 
+/* Neighbour @name of TreeUpdate @u, or NULL. */
+static const struct vprn_neighbour *nb_of(const struct rec_msg *u, const char *name)
+{
+	for (uint32_t i = 0; u != NULL && i < u->n_nb; i++)
+		if (strcmp(u->nb[i].site, name) == 0)
+			return &u->nb[i];
+	return NULL;
+}
+
+/* Grace of the outbound SaRemove of @spi sent to @site since @from; -1 if none. */
+static int64_t out_removed(const struct ctx *c, size_t from, uint32_t site, uint32_t spi)
+{
+	for (size_t i = from; i < c->rec.n; i++) {
+		const struct rec_msg *m = &c->rec.v[i];
+
+		if (m->site == site && m->m.type == VPRN_MSG_SA_REMOVE &&
+			m->m.u.sa_remove.spi == spi &&
+			m->m.u.sa_remove.direction == VPRN_DIR_OUTBOUND)
+			return m->m.u.sa_remove.grace_ms;
+	}
+	return -1;
+}
+
+/* Metrics: the 3 given edges cheap (5, 10, 15 ms one way), every other pair 80 ms. */
+static void cheap_edges(struct ctx *c, const uint32_t cheap[][2], size_t n)
+{
+	for (uint32_t a = 0; a < 4; a++)
+		for (uint32_t b = a + 1; b < 4; b++) {
+			uint32_t ms = 80;
+
+			for (size_t i = 0; i < n; i++)
+				if ((cheap[i][0] == a && cheap[i][1] == b) ||
+					(cheap[i][0] == b && cheap[i][1] == a))
+					ms = 5 + 5 * (uint32_t)i;
+			set_rtt(c, a, b, ms);
+		}
+}
+
+static uint32_t site_id(const char *name)
+{
+	for (uint32_t i = 0; i < N_SITES; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return UINT32_MAX;
+}
+
+/*
+ * Issue 8, scenario 7: the shared tree hq-br1-{br2,br3} is re-rooted to
+ * hq-br2-{br1,br3} (pairwise). Datagrams of the old tree still in flight
+ * follow the old tree at the EDs for the grace period (docs/dataplane.md,
+ * "Tree change"), so: the old version's outbound SAs are removed with the
+ * grace, not at once; each neighbour says whether anything of the new version
+ * comes from it (`quiet`: br1 -> br2 now carries old-tree traffic only); and
+ * every SA a site gets is one of its own edges (least knowledge).
+ */
+static void test_reroot_old_tree_usable(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx[] = { 1, 2, 3 }, tx[] = { 0 };
+	struct vnoc_tree_spec spec = { .vpn = 0,
+		.group = G,
+		.kind = VNOC_TREE_SHARED,
+		.sa = pw,
+		.receivers = rx,
+		.n_receivers = 3,
+		.senders = tx,
+		.n_senders = 1 };
+	static const uint32_t v1[][2] = { { 0, 1 }, { 1, 2 }, { 1, 3 } };
+	static const uint32_t v2[][2] = { { 0, 2 }, { 2, 1 }, { 2, 3 } };
+	const struct rec_msg *u;
+	uint32_t spi12, spi13, spi01;
+	size_t mark;
+
+	c->now = 1;
+	cheap_edges(c, v1, 3);
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, 0);
+	ack_everything(c, 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(vnoc_trees_has_edge(c->t, 0, G, 0, v1[i][0], v1[i][1]));
+	u = last_tree_update(c, 0, 1);
+	assert_non_null(nb_of(u, "br2"));
+	spi12 = nb_of(u, "br2")->out_spi;
+	spi13 = nb_of(u, "br3")->out_spi;
+	assert_true(spi12 != 0 && spi13 != 0);
+	assert_int_equal(nb_of(u, "hq")->out_spi, 0); /* nobody sends br1 -> hq */
+	assert_false(nb_of(u, "hq")->quiet);	      /* hq sends to br1 */
+	assert_true(nb_of(u, "br2")->quiet);	      /* nothing comes back from br2 */
+	spi01 = nb_of(last_tree_update(c, 0, 0), "br1")->out_spi;
+	assert_int_not_equal(spi01, 0);
+
+	/* re-rooted at br2 */
+	c->now = 2;
+	cheap_edges(c, v2, 3);
+	mark = c->rec.n;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(vnoc_trees_has_edge(c->t, 0, G, 0, v2[i][0], v2[i][1]));
+	assert_false(vnoc_trees_has_edge(c->t, 0, G, 0, 0, 1));
+	/* br1, now a leaf: br2 sends to it; the old outbound SAs stay for the grace */
+	u = last_tree_update(c, mark, 1);
+	assert_non_null(u);
+	assert_int_equal(u->n_nb, 1);
+	assert_false(nb_of(u, "br2")->quiet);
+	assert_int_equal(out_removed(c, mark, 1, spi12), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 1, spi13), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 0, spi01), kconf.retire_grace_ms);
+	/* br2: from hq comes the stream; from br1 and br3 nothing of this version */
+	u = last_tree_update(c, mark, 2);
+	assert_non_null(u);
+	assert_int_equal(u->n_nb, 3);
+	assert_false(nb_of(u, "hq")->quiet);
+	assert_true(nb_of(u, "br1")->quiet);
+	assert_true(nb_of(u, "br3")->quiet);
+	assert_true(nb_of(u, "br1")->out_spi != 0 && nb_of(u, "br3")->out_spi != 0);
+	assert_int_equal(nb_of(u, "hq")->out_spi, 0);
+	assert_int_not_equal(nb_of(last_tree_update(c, mark, 0), "br2")->out_spi, 0);
+	/* each end names the other's SPI as its inbound one */
+	assert_int_equal(
+		nb_of(u, "br1")->out_spi, nb_of(last_tree_update(c, mark, 1), "br2")->in_spi);
+	assert_int_equal(
+		nb_of(u, "hq")->in_spi, nb_of(last_tree_update(c, mark, 0), "br2")->out_spi);
+	/* least knowledge: every install since the change is for an edge of its site */
+	for (size_t i = mark; i < c->rec.n; i++) {
+		const struct rec_msg *m = &c->rec.v[i];
+
+		if (m->m.type == VPRN_MSG_SA_INSTALL)
+			assert_true(vnoc_trees_has_edge(
+				c->t, 0, G, 0, m->site, site_id(m->m.u.sa_install.peer)));
+	}
+}
+
+/*
+ * A subtree moves (br3 from br1 to br2) under edges that keep their
+ * direction: hq -> br1 and br1 -> br2 get new SAs (the tree beyond them
+ * changed: their datagrams must be told apart by SPI during the change),
+ * while a change that leaves the tree beyond an edge alone keeps its SA.
+ */
+static void test_subtree_move_fresh_spis(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t rx[] = { 1, 2, 3 }, tx[] = { 0 };
+	struct vnoc_tree_spec spec = { .vpn = 0,
+		.group = G,
+		.kind = VNOC_TREE_SHARED,
+		.sa = pw,
+		.receivers = rx,
+		.n_receivers = 3,
+		.senders = tx,
+		.n_senders = 1 };
+	static const uint32_t v1[][2] = { { 0, 1 }, { 1, 2 }, { 1, 3 } };
+	static const uint32_t v2[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 } };
+	uint32_t s01, s12, s13;
+	const struct rec_msg *u;
+	size_t mark;
+
+	c->now = 1;
+	cheap_edges(c, v1, 3);
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, 0);
+	ack_everything(c, 0);
+	s01 = nb_of(last_tree_update(c, 0, 0), "br1")->out_spi;
+	s12 = nb_of(last_tree_update(c, 0, 1), "br2")->out_spi;
+	s13 = nb_of(last_tree_update(c, 0, 1), "br3")->out_spi;
+	c->now = 2;
+	cheap_edges(c, v2, 3);
+	mark = c->rec.n;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	/* make-before-break: nobody is told before the new SAs are up */
+	assert_null(last_tree_update(c, mark, 0));
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(vnoc_trees_has_edge(c->t, 0, G, 0, v2[i][0], v2[i][1]));
+	u = last_tree_update(c, mark, 0);
+	assert_non_null(u);
+	assert_int_not_equal(nb_of(u, "br1")->out_spi, 0);
+	assert_int_not_equal(nb_of(u, "br1")->out_spi, s01);
+	u = last_tree_update(c, mark, 1);
+	assert_int_equal(
+		nb_of(u, "hq")->in_spi, nb_of(last_tree_update(c, mark, 0), "br1")->out_spi);
+	assert_int_not_equal(nb_of(u, "br2")->out_spi, 0);
+	assert_int_not_equal(nb_of(u, "br2")->out_spi, s12);
+	assert_null(nb_of(u, "br3"));
+	/* the old ones go with the grace, the SA of the vanished edge too */
+	assert_int_equal(out_removed(c, mark, 0, s01), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 1, s12), kconf.retire_grace_ms);
+	assert_int_equal(out_removed(c, mark, 1, s13), kconf.retire_grace_ms);
+
+	/* br3 leaves: nothing beyond hq -> br1 -> br2 changes but br2's side: */
+	mark = c->rec.n;
+	s01 = nb_of(last_tree_update(c, 0, 0), "br1")->out_spi;
+	spec.n_receivers = 2;
+	assert_int_equal(vnoc_trees_update(c->t, &spec, false, c->now), 1);
+	ack_everything(c, mark);
+	ack_everything(c, mark);
+	assert_false(vnoc_trees_has_edge(c->t, 0, G, 0, 2, 3));
+	/* br1 -> br2: the tree beyond br2 lost br3: new SA; br1's own part changed */
+	assert_non_null(last_tree_update(c, mark, 1));
+	assert_int_equal(rec_count(&c->rec, mark, 3, VPRN_MSG_SA_INSTALL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +590,8 @@ int main(void)
 			test_group_mode_keys_only_to_receivers, setup, teardown_),
 		cmocka_unit_test_setup_teardown(test_failed_sender_retried, setup, teardown_),
 		cmocka_unit_test_setup_teardown(test_resend, setup, teardown_),
+		cmocka_unit_test_setup_teardown(test_reroot_old_tree_usable, setup, teardown_),
+		cmocka_unit_test_setup_teardown(test_subtree_move_fresh_spis, setup, teardown_),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
