@@ -24,9 +24,10 @@ measured delays and the degree bounds. Periodic re-optimisation is off
 metrics is tests/e2e/test_probes.py's subject. The disruption tests whose
 tree changes come from membership (join/leave, kill -9 or planned stop of the
 transit) run without probes (wan.probe_port = 0): on the default RTT the
-solver changes the tree incrementally (a leaf more or less), whereas measured
-delays can reshape it, and a reshaped tree can lose the datagrams in flight
-on the old path in pairwise mode (the known race of test_probes).
+solver changes the tree incrementally (a leaf more or less), so each test
+exercises the change it names; a tree reshaped on measured delays under
+traffic (previous-tree traffic follows the previous tree, docs/dataplane.md
+"Tree change") is test_probes' subject.
 
 Known limit (group mode): the VNOC gives a group's keys to member receivers
 only, and the data plane needs the SPI to forward ciphertext, so a pure relay
@@ -461,12 +462,9 @@ def test_vnoc_restart_zero_loss(make_testbed):
     make-before-break (inbound SAs acknowledged before the senders switch).
 
     The degree bounds leave one possible tree here (hq - br1 - {br2, br3, br4}), so
-    the restarted VNOC rebuilds the same shape with new SAs and versions. A tree
-    whose shape changes under traffic can still lose the datagrams in flight on
-    the old path in pairwise mode (observed: 1 datagram at br2 when the restarted
-    VNOC re-solved hq-br1-br4-{br2,br3} as hq-br1-{br3,br4}, br3-br2): a relay
-    that switched drops what its old upstream still sends; that is the general
-    tree-change race (test_probes' pairwise xfail), not the restart."""
+    the restarted VNOC rebuilds the same shape with new SAs and versions: this
+    test is about the restart (startup hold, make-before-break from the old
+    VNOC's state); reshaping a tree under traffic is test_probes' subject."""
     def long_hold(conf):
         conf["timers"]["startup_hold_ms"] = 30000
         for s in conf["vpns"][0]["sites"]:
