@@ -247,7 +247,7 @@ struct vprn_neighbour {
 	bool udp_encap;
 	uint16_t udp_port;
 	uint32_t out_spi;
-	bool quiet; /* no sender on its side in this version */
+	bool quiet;	 /* no sender on its side in this version */
 	uint32_t in_spi; /* pairwise: its SA towards us in this version */
 };
 

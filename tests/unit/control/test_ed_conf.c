@@ -64,7 +64,7 @@ static void test_valid(void **state)
 	assert_int_equal(c.dp.idle_sleep_us, 200);
 	assert_int_equal(c.dp.n_mbufs, 4095);
 	assert_int_equal(c.dp.probe_port, 7801); /* default: probes on the usual port */
-	assert_false(c.dp.stage_cycles);      /* default: no per-stage cycles */
+	assert_false(c.dp.stage_cycles);	 /* default: no per-stage cycles */
 	ed_conf_free(&c);
 }
 
